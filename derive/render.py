@@ -1,0 +1,194 @@
+"""Render derivations and the scheme catalogue to LaTeX and GitHub Markdown.
+
+Prose (titles, summaries, reasons) is ASCII with inline `$…$` math, which both
+formats read; equations are sympy objects printed by `sympy.latex`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from derive.distributions import truncated_normal
+from derive.notation import SYMBOL_LATEX
+
+if TYPE_CHECKING:
+    from derive.derivation import Derivation, Step
+    from derive.schemes import Scheme
+
+CORRECTION_SYMBOL = sp.Symbol("c_2", positive=True)
+STANDALONE = "initproof-derivations.tex"
+
+
+def tex(e: sp.Basic) -> str:
+    """sympy's LaTeX, with the fans written as fan_in and fan_out."""
+    return sp.latex(e, symbol_names=SYMBOL_LATEX)
+
+
+def step_equation(step: Step, continues: bool) -> tuple[str, str]:
+    """(left side, right side) of a step; the left is empty when it continues a chain."""
+    left = "" if continues else tex(step.old)
+    if step.limit is not None:
+        left = rf"\lim_{{{tex(step.limit)} \to \infty}} {tex(step.old)}"
+    return left, tex(step.new)
+
+
+def _equations(d: Derivation) -> Iterable[tuple[int, str, str, str]]:
+    previous = None
+    for number, step in enumerate(d.steps, 1):
+        continues = step.limit is None and previous is not None and step.old == previous
+        left, right = step_equation(step, continues)
+        yield number, left, right, step.reason
+        previous = step.new
+
+
+def _latex_text(text: str) -> str:
+    """Escape LaTeX's special characters outside `$…$` math."""
+    parts = text.split("$")
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"([_%&#])", r"\\\1", parts[i])
+    return "$".join(parts)
+
+
+def _numeric(value: sp.Expr) -> str | None:
+    """A constant's value to 20 significant digits, else None."""
+    return str(sp.N(value, 20)) if value.is_number and not value.is_Rational else None
+
+
+def derivation_latex(d: Derivation) -> str:
+    """A LaTeX section: summary, assumptions, an align* of steps with reasons, results."""
+    lines = [rf"\section{{{_latex_text(d.title)}}}\label{{sec:{d.key}}}", "",
+             _latex_text(d.summary), "", r"\paragraph{Assumptions}", r"\begin{itemize}"]
+    lines += [rf"  \item {_latex_text(a)}" for a in d.assumptions]
+    lines += [r"\end{itemize}", "", r"\begin{align*}"]
+    rows = [rf"  {left} &= {right} && \text{{{_latex_text(reason)}}}"
+            for _, left, right, reason in _equations(d)]
+    lines += [" \\\\\n".join(rows), r"\end{align*}"]
+    if d.results:
+        lines += ["", r"\paragraph{Results}", r"\begin{align*}"]
+        rows = []
+        for name, value in d.results.items():
+            approx = _numeric(value)
+            tail = rf" \approx {approx}" if approx else ""
+            rows.append(rf"  \text{{{_latex_text(name)}}} &: {tex(value)}{tail}")
+        lines += [" \\\\\n".join(rows), r"\end{align*}"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(latex: str) -> str:
+    return latex.replace("|", r"\vert ")
+
+
+def derivation_markdown(d: Derivation, number: int | None = None) -> str:
+    """GitHub Markdown: summary, assumptions, a table of steps with reasons, results."""
+    heading = f"{number}. {d.title}" if number is not None else d.title
+    lines = [f"# {heading}", "", d.summary, "", "**Assumptions**", ""]
+    lines += [f"- {a}" for a in d.assumptions]
+    lines += ["", "| # | step | because |", "|---|---|---|"]
+    for n, left, right, reason in _equations(d):
+        lines.append(f"| {n} | ${_cell(left)} = {_cell(right)}$ | {reason} |")
+    if d.results:
+        lines += ["", "**Results**", ""]
+        for name, value in d.results.items():
+            approx = _numeric(value)
+            tail = f" $\\approx {approx}$" if approx else ""
+            lines.append(f"- `{name}`: ${tex(value)}${tail}")
+    return "\n".join(lines) + "\n"
+
+
+def display_form(e: sp.Expr) -> sp.Expr:
+    """A scheme expression with the truncation correction 0.8796… written as c_2."""
+    return e.subs(truncated_normal().results["correction"], CORRECTION_SYMBOL)
+
+
+def _scheme_display(e: sp.Expr | None) -> str:
+    return "-" if e is None else tex(display_form(e))
+
+
+def _distinct(schemes: dict[str, Scheme]) -> list[tuple[str, Scheme, list[str]]]:
+    """Each scheme once, with the aliases that point to it."""
+    seen: dict[int, tuple[str, Scheme, list[str]]] = {}
+    for name, scheme in schemes.items():
+        entry = seen.setdefault(id(scheme), (scheme.name, scheme, []))
+        if name != scheme.name:
+            entry[2].append(name)
+    return list(seen.values())
+
+
+def catalogue_markdown(schemes: dict[str, Scheme]) -> str:
+    """The catalogue as a Markdown table: scheme, distribution, variance, bound, σ."""
+    c = truncated_normal().results["correction"]
+    lines = ["# The scheme catalogue", "",
+             "Variance and bound of every named scheme, computed from the derivations. "
+             "The bound is the uniform half-width or the truncation point; "
+             f"$c_2 = {tex(c)} \\approx {_numeric(c)}$.", "",
+             "| scheme | aliases | distribution | variance | bound |", "|---|---|---|---|---|"]
+    for name, s, aliases in _distinct(schemes):
+        lines.append(f"| `{name}` | {', '.join(f'`{a}`' for a in aliases) or '-'} | "
+                     f"{s.distribution} | ${_scheme_display(s.variance)}$ | "
+                     f"${_scheme_display(s.bound)}$ |".replace("$-$", "-"))
+    return "\n".join(lines) + "\n"
+
+
+def catalogue_latex(schemes: dict[str, Scheme]) -> str:
+    """The catalogue as a LaTeX section with one table."""
+    c = truncated_normal().results["correction"]
+    lines = [r"\section{The scheme catalogue}", "",
+             "Variance and bound of every named scheme, computed from the derivations above; "
+             rf"$c_2 = {tex(c)} \approx {_numeric(c)}$.", "",
+             r"\begin{center}", r"\begin{tabular}{llll}",
+             r"scheme & distribution & variance & bound \\ \hline"]
+    for name, s, _ in _distinct(schemes):
+        bound = "--" if s.bound is None else f"${_scheme_display(s.bound)}$"
+        lines.append(rf"\texttt{{{_latex_text(name)}}} & {_latex_text(s.distribution)} & "
+                     rf"${_scheme_display(s.variance)}$ & {bound} \\")
+    lines += [r"\end{tabular}", r"\end{center}"]
+    return "\n".join(lines) + "\n"
+
+
+def documents(derivations: list[Derivation], schemes: dict[str, Scheme]) -> dict[str, str]:
+    """Every file `initproof derive --out` writes: name -> text."""
+    files: dict[str, str] = {}
+    index = ["# Derivations", "", "Generated by `initproof derive --out docs/derivations`; "
+             "every step is re-proved by sympy.", ""]
+    for number, d in enumerate(derivations, 1):
+        stem = f"{number:02d}-{d.key}"
+        files[f"{stem}.md"] = derivation_markdown(d, number)
+        files[f"{stem}.tex"] = d.to_latex()
+        index.append(f"{number}. [{d.title}]({stem}.md)")
+    index += ["", "- [The scheme catalogue](catalogue.md)",
+              f"- [All of it as one LaTeX document]({STANDALONE})"]
+    files["README.md"] = "\n".join(index) + "\n"
+    files["catalogue.md"] = catalogue_markdown(schemes)
+    body = "\n".join(d.to_latex() for d in derivations) + "\n" + catalogue_latex(schemes)
+    files[STANDALONE] = (
+        "\\documentclass[10pt]{article}\n\\usepackage{amsmath,amssymb}\n"
+        "\\usepackage[margin=1.5cm]{geometry}\n"
+        "\\allowdisplaybreaks\n\\title{initproof: the variance argument for weight "
+        "initialization}\n\\date{}\n\\begin{document}\n\\maketitle\n\n" + body
+        + "\n\\end{document}\n"
+    )
+    return files
+
+
+def write_documents(files: dict[str, str], out: Path) -> list[Path]:
+    """Write each file atomically (temporary file, then rename) into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+            os.replace(tmp, out / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(out / name)
+    return written

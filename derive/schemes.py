@@ -1,0 +1,137 @@
+"""The scheme catalogue: one core, `variance_scaling`, and its named specializations.
+
+variance = scale · v_mode, with v_mode from the conditions (5): 1/fan_in,
+1/fan_out, 2/(fan_in + fan_out) or 1/√(fan_in·fan_out), and 1 when the mode
+is None (a fixed variance). The bound is the uniform half-width √(3·variance)
+(6) or the truncation point 2σ with σ = √variance / 0.8796… (7).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from numbers import Real
+
+import sympy as sp
+
+from derive.conditions import conditions
+from derive.distributions import TRUNCATION, truncated_normal, uniform
+from derive.distributions import b as half_width_symbol
+from derive.distributions import v as variance_symbol
+from derive.notation import fan_in, fan_out
+
+MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
+
+
+def _check_fan(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
+            or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A named initializer: its distribution and its exact variance and bound in the fans.
+
+    `sigma` is the σ of the normal the samples are drawn from (before truncation);
+    None for uniform schemes.
+    """
+
+    name: str
+    scale: sp.Expr
+    mode: str | None
+    distribution: str
+    variance: sp.Expr
+    bound: sp.Expr | None
+    sigma: sp.Expr | None
+
+    @cached_property
+    def _numeric(self) -> dict[str, object]:
+        def f(e: sp.Expr | None) -> object:
+            return None if e is None else sp.lambdify((fan_in, fan_out), e, "math")
+
+        return {"variance": f(self.variance), "bound": f(self.bound), "sigma": f(self.sigma)}
+
+    def _at(self, what: str, fan_in_: float, fan_out_: float) -> float | None:
+        fn = self._numeric[what]
+        if fn is None:
+            return None
+        return float(fn(_check_fan("fan_in", fan_in_), _check_fan("fan_out", fan_out_)))
+
+    def variance_at(self, fan_in: float, fan_out: float) -> float:
+        """The variance at these fans, as a float."""
+        return self._at("variance", fan_in, fan_out)  # type: ignore[return-value]
+
+    def bound_at(self, fan_in: float, fan_out: float) -> float | None:
+        """The uniform half-width or the truncation point at these fans; None for normal."""
+        return self._at("bound", fan_in, fan_out)
+
+    def sigma_at(self, fan_in: float, fan_out: float) -> float | None:
+        """The σ of the normal drawn from at these fans; None for uniform."""
+        return self._at("sigma", fan_in, fan_out)
+
+
+def _scheme(name: str, scale: sp.Expr, mode: str | None, distribution: str) -> Scheme:
+    """The core: variance = scale · v_mode, bound and σ from (6) and (7)."""
+    unit = sp.Integer(1) if mode is None else conditions().results[mode]
+    variance = scale * unit
+    bound = sigma = None
+    if distribution == "uniform":
+        bound = uniform().results["half_width"].subs(variance_symbol, variance)
+    else:
+        sigma = sp.sqrt(variance)
+        if distribution == "truncated_normal":
+            sigma = truncated_normal().results["stddev"].subs(variance_symbol, variance)
+            bound = TRUNCATION * sigma
+    return Scheme(name, scale, mode, distribution, variance, bound, sigma)
+
+
+def variance_scaling(scale: float | sp.Expr, mode: str | None, distribution: str,
+                     *, name: str | None = None) -> Scheme:
+    """The scheme with variance scale · v_mode drawn from `distribution`.
+
+    mode: fan_in | fan_out | fan_avg | fan_geo_avg, or None for a fixed variance;
+    distribution: normal | truncated_normal | uniform.
+    """
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)} or None")
+    if distribution not in DISTRIBUTIONS:
+        raise ValueError(f"unknown distribution {distribution!r}; "
+                         f"valid distributions: {', '.join(DISTRIBUTIONS)}")
+    if isinstance(scale, bool) or not isinstance(scale, Real | sp.Expr):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    exact = sp.nsimplify(scale, rational=True) if isinstance(scale, float) else sp.sympify(scale)
+    if not (exact.is_positive and exact.is_finite):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    if name is None:
+        name = f"variance_scaling({exact}, {mode}, {distribution})"
+    return _scheme(name, exact, mode, distribution)
+
+
+def _catalogue() -> dict[str, Scheme]:
+    """Every named scheme, aliases pointing to the same objects."""
+    results = conditions().results
+    inv_sqrt_variance = uniform().results["variance"].subs(half_width_symbol, 1 / sp.sqrt(fan_in))
+    families = {"lecun": (sp.Integer(1), "fan_in"), "glorot": (sp.Integer(1), "fan_avg"),
+                "he": (results["he_gain"], "fan_in")}
+    schemes = {
+        f"{family}_{dist}": variance_scaling(scale, mode, dist, name=f"{family}_{dist}")
+        for family, (scale, mode) in families.items() for dist in DISTRIBUTIONS
+    }
+    schemes["zeros"] = _scheme("zeros", sp.Integer(0), None, "uniform")
+    schemes["small_normal"] = variance_scaling(sp.Rational(1, 100) ** 2, None, "normal",
+                                               name="small_normal")
+    schemes["standard_normal"] = variance_scaling(1, None, "normal", name="standard_normal")
+    schemes["uniform_inv_sqrt"] = variance_scaling(
+        sp.simplify(inv_sqrt_variance / results["fan_in"]), "fan_in", "uniform",
+        name="uniform_inv_sqrt")
+    for alias, family in (("xavier", "glorot"), ("kaiming", "he")):
+        for dist in DISTRIBUTIONS:
+            schemes[f"{alias}_{dist}"] = schemes[f"{family}_{dist}"]
+    return schemes
+
+
+SCHEMES: dict[str, Scheme] = _catalogue()

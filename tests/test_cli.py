@@ -1,0 +1,73 @@
+"""The command line: exit codes, one-line errors, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from verify.cli import main
+
+
+def test_unknown_scheme_names_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["derive", "glorot_norml"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "unknown scheme 'glorot_norml'" in err and "glorot_normal" in err
+
+
+def test_derive_shows_a_scheme(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["derive", "he_uniform"]) == 0
+    out = capsys.readouterr().out
+    assert "sqrt(6)/sqrt(fan_in)" in out and "proved" in out
+
+
+def test_derive_writes_the_documents(tmp_path: Path) -> None:
+    assert main(["derive", "--out", str(tmp_path / "d")]) == 0
+    names = {p.name for p in (tmp_path / "d").iterdir()}
+    assert "initproof-derivations.tex" in names and "01-product-variance.md" in names
+    assert not [n for n in names if n.endswith(".tmp")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_out_is_a_clear_error(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    assert main(["derive", "--out", str(locked)]) == 2
+    assert "cannot write to" in capsys.readouterr().err
+    assert list(locked.iterdir()) == []
+
+
+def test_out_that_is_a_file_is_a_clear_error(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("keep me")
+    assert main(["derive", "--out", str(blocker / "sub")]) == 2
+    assert "cannot write to" in capsys.readouterr().err
+    assert blocker.read_text() == "keep me"
+
+
+def test_failed_write_leaves_the_old_file_whole(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from derive import render
+
+    (tmp_path / "a.md").write_text("old")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(render.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        render.write_documents({"a.md": "new"}, tmp_path)
+    assert (tmp_path / "a.md").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
+
+
+def test_bad_subcommand_exits_2() -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["nonsense"])
+    assert e.value.code == 2

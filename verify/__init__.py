@@ -1,0 +1,1 @@
+"""initproof.verify: statistical checks of initializers against derive."""
