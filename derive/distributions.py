@@ -9,7 +9,7 @@ from sympy.printing.latex import LatexPrinter
 
 from derive.conditions import conditions
 from derive.derivation import Derivation, Step, chain
-from derive.notation import Notation, fan_in, fan_out
+from derive.notation import SYMBOL_LATEX, Notation, fan_in, fan_out
 
 x = sp.Symbol("x", real=True)
 b = sp.Symbol("b", positive=True)
@@ -39,6 +39,11 @@ def _normal_functions(e: sp.Expr) -> sp.Expr:
     )
 
 
+def latex(e: sp.Expr) -> str:
+    """LaTeX with the fans written as fan_in and fan_out."""
+    return sp.latex(e, symbol_names=SYMBOL_LATEX)
+
+
 def _solve_positive(equation: sp.Expr, unknown: sp.Symbol) -> sp.Expr:
     (solution,) = sp.solve(equation, unknown)
     return solution
@@ -58,7 +63,7 @@ def uniform() -> Derivation:
         Step(sp.Integral(x / (2 * b), (x, -b, b)), 0, "the density $1/(2b)$ is symmetric"),
         Step(second_moment, b**2 / 3, "integrate $x^2/(2b)$"),
         Step(b, sp.sqrt(3 * v), "solve $b^2/3 = v$ for $b > 0$", {b: half_width}),
-        *(Step(sp.sqrt(3 * v), formula, f"{name}: $v = {sp.latex(var)}$", {v: var})
+        *(Step(sp.sqrt(3 * v), formula, f"{name}: $v = {latex(var)}$", {v: var})
           for name, var, formula in cases),
     )
     return Derivation(

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.distributions import truncated_normal
-from derive.notation import SYMBOL_LATEX
+from derive.distributions import latex, truncated_normal
 
 if TYPE_CHECKING:
     from derive.derivation import Derivation, Step
@@ -26,9 +25,7 @@ CORRECTION_SYMBOL = sp.Symbol("c_2", positive=True)
 STANDALONE = "initproof-derivations.tex"
 
 
-def tex(e: sp.Basic) -> str:
-    """sympy's LaTeX, with the fans written as fan_in and fan_out."""
-    return sp.latex(e, symbol_names=SYMBOL_LATEX)
+tex = latex
 
 
 def step_equation(step: Step, continues: bool) -> tuple[str, str]:
