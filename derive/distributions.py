@@ -9,7 +9,7 @@ from sympy.printing.latex import LatexPrinter
 
 from derive.conditions import conditions
 from derive.derivation import Derivation, Step, chain
-from derive.notation import SYMBOL_LATEX, Notation, fan_in, fan_out
+from derive.notation import Notation, fan_in, fan_out, latex
 
 x = sp.Symbol("x", real=True)
 b = sp.Symbol("b", positive=True)
@@ -37,11 +37,6 @@ def _normal_functions(e: sp.Expr) -> sp.Expr:
     return e.replace(phi, lambda y: sp.exp(-(y**2) / 2) / sp.sqrt(2 * sp.pi)).replace(
         Phi, lambda y: (1 + sp.erf(y / sp.sqrt(2))) / 2
     )
-
-
-def latex(e: sp.Expr) -> str:
-    """LaTeX with the fans written as fan_in and fan_out."""
-    return sp.latex(e, symbol_names=SYMBOL_LATEX)
 
 
 def _solve_positive(equation: sp.Expr, unknown: sp.Symbol) -> sp.Expr:

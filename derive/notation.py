@@ -20,6 +20,11 @@ SYMBOL_LATEX = {
 }
 
 
+def latex(e: sp.Basic) -> str:
+    """sympy's LaTeX, with the fans written as fan_in and fan_out."""
+    return sp.latex(e, symbol_names=SYMBOL_LATEX)
+
+
 class Notation:
     """Mixin: LaTeX from `latex_form`, with the exponent sympy asks for appended."""
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.distributions import latex, truncated_normal
+from derive.distributions import truncated_normal
+from derive.notation import latex as tex
 
 if TYPE_CHECKING:
     from derive.derivation import Derivation, Step
@@ -25,7 +26,6 @@ CORRECTION_SYMBOL = sp.Symbol("c_2", positive=True)
 STANDALONE = "initproof-derivations.tex"
 
 
-tex = latex
 
 
 def step_equation(step: Step, continues: bool) -> tuple[str, str]:
