@@ -1,0 +1,57 @@
+"""Fan-in and fan-out of a weight shape in each framework's layout.
+
+torch (out, in, *k) and keras (*k, in, out): fan_in = in·∏k, fan_out = out·∏k.
+jax: fan_in = ∏shape[in_axis]·r, fan_out = ∏shape[out_axis]·r, r the product
+of the axes that are neither in, out nor batch (batch axes count in neither).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+CONVENTIONS = ("torch", "keras", "jax")
+
+
+def _axes(axis: int | Sequence[int], ndim: int, name: str) -> tuple[int, ...]:
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not isinstance(a, int) or not -ndim <= a < ndim:
+            raise ValueError(f"{name}={a!r} is out of range for a {ndim}-dimensional shape")
+    return tuple(a % ndim for a in axes)
+
+
+def check_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    """The shape as a tuple of positive ints; fewer than 2 dimensions is an error."""
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(f"a weight shape needs at least 2 dimensions, got {shape}")
+    for i, d in enumerate(shape):
+        if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
+            raise ValueError(f"dimension {i} of shape {shape} must be a positive integer, "
+                             f"got {d!r}")
+    return shape
+
+
+def fans(shape: Sequence[int], convention: str = "torch", *,
+         in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+         batch_axis: int | Sequence[int] = ()) -> tuple[int, int]:
+    """(fan_in, fan_out) of a kernel of this shape in this framework's layout."""
+    shape = check_shape(shape)
+    if convention == "torch":
+        receptive = math.prod(shape[2:])
+        return shape[1] * receptive, shape[0] * receptive
+    if convention == "keras":
+        receptive = math.prod(shape[:-2])
+        return shape[-2] * receptive, shape[-1] * receptive
+    if convention != "jax":
+        raise ValueError(f"unknown convention {convention!r}; valid: {', '.join(CONVENTIONS)}")
+    ndim = len(shape)
+    ins = _axes(in_axis, ndim, "in_axis")
+    outs = _axes(out_axis, ndim, "out_axis")
+    batch = _axes(batch_axis, ndim, "batch_axis")
+    if set(ins) & set(outs) or (set(ins) | set(outs)) & set(batch):
+        raise ValueError(f"in_axis {ins}, out_axis {outs} and batch_axis {batch} must not overlap")
+    receptive = math.prod(d for i, d in enumerate(shape) if i not in {*ins, *outs, *batch})
+    return (math.prod(shape[i] for i in ins) * receptive,
+            math.prod(shape[i] for i in outs) * receptive)
