@@ -71,3 +71,24 @@ def test_bad_subcommand_exits_2() -> None:
     with pytest.raises(SystemExit) as e:
         main(["nonsense"])
     assert e.value.code == 2
+
+
+def test_verify_passes_and_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "he_uniform", "glorot_truncated_normal", "--shape", "32x16x3x3"]) == 0
+    out = capsys.readouterr().out
+    assert "2 passed, 0 failed" in out and "max_near_bound" in out
+
+
+def test_verify_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["verify", "lecun_normal", "--json", "--samples", "50000"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["passed"] and report["scheme"] == "lecun_normal" and report["n"] >= 50000
+
+
+@pytest.mark.parametrize("argv", [["verify", "--shape", "5"], ["verify", "--samples", "0"],
+                                  ["verify", "he_nrmal"], ["verify", "--alpha", "2"]])
+def test_verify_bad_usage_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("initproof: ")

@@ -1,4 +1,4 @@
-"""The `initproof` command line: derive | report."""
+"""The `initproof` command line: derive | verify | report."""
 
 from __future__ import annotations
 
@@ -85,6 +85,57 @@ def cmd_derive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(d) for d in text.replace("x", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"shape must look like 256,128 or 64x3x3x3, got {text!r}") from None
+
+
+def run_verify(names: Sequence[str], shape: tuple[int, ...], convention: str, seed: int,
+               samples: int | None, alpha: float) -> list:
+    """Check the built-in sampler of each scheme against derive; one report each."""
+    import numpy as np
+
+    from derive import SCHEMES
+    from verify.battery import check
+    from verify.sampling import sample
+
+    reports = []
+    seeds = np.random.SeedSequence(seed).spawn(len(names))
+    for name, child in zip(names, seeds, strict=True):
+        scheme = SCHEMES[name]
+
+        def init(shp: tuple[int, ...], s: int, scheme: object = scheme) -> object:
+            return sample(scheme, shp, rng=s, convention=convention)  # type: ignore[arg-type]
+
+        try:
+            reports.append(check(init, scheme, shape=shape, convention=convention,
+                                 seed=int(child.generate_state(1)[0]), alpha=alpha,
+                                 n_samples=samples))
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+        print(f"  {'ok  ' if reports[-1].passed else 'FAIL'} {name}", file=sys.stderr)
+    return reports
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from derive import SCHEMES
+
+    names = resolve_schemes(args.schemes) or [n for n, s in SCHEMES.items() if s.name == n]
+    reports = run_verify(names, args.shape, args.convention, args.seed, args.samples, args.alpha)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+    else:
+        print("\n\n".join(str(r) for r in reports))
+        print(f"\n{sum(r.passed for r in reports)} passed, "
+              f"{sum(not r.passed for r in reports)} failed")
+    return 0 if all(r.passed for r in reports) else 1
+
+
 def _compile_pdf(tex_file: Path) -> Path | None:
     """Compile with pdflatex when it is installed; the PDF lands beside the source."""
     if shutil.which("pdflatex") is None:
@@ -113,9 +164,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"compiled {pdf}" if pdf else "pdflatex not found: PDF skipped")
     from derive import SCHEMES
 
+    names = [n for n, s in SCHEMES.items() if s.name == n]
     print()
-    print(_scheme_table([n for n, s in SCHEMES.items() if s.name == n], latex=False))
-    return 0
+    print(_scheme_table(names, latex=False))
+    print("\n== verify: built-in samplers against derive ==")
+    reports = run_verify(names, (256, 128), "torch", 0, None, 1e-6)
+    for r in reports:
+        worst = min((c.detectable for c in r.checks if c.name == "variance"), default=None)
+        sees = "" if worst is None else f", sees a {worst:.1%} scale error"
+        print(f"  {'ok  ' if r.passed else 'FAIL'} {r.scheme:26s} n={r.n:>9,}{sees}")
+    return 0 if all(r.passed for r in reports) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write LaTeX and Markdown documents to this folder")
     p.add_argument("--latex", action="store_true", help="show formulas as LaTeX")
     p.set_defaults(func=cmd_derive)
+
+    p = sub.add_parser("verify", help="check the built-in samplers against derive")
+    p.add_argument("schemes", nargs="*", metavar="SCHEME", help="schemes (default: all)")
+    p.add_argument("--shape", type=_parse_shape, default=(256, 128),
+                   help="weight shape, e.g. 256,128 (default: %(default)s)")
+    p.add_argument("--convention", choices=("torch", "keras", "jax"), default="torch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=None,
+                   help="values to draw (default: enough to see a 2%% scale error)")
+    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate")
+    p.add_argument("--json", action="store_true", help="print the reports as JSON")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("report", help="the main job: everything, on built-in defaults")
     p.add_argument("--out", type=Path, default=Path("initproof-report"),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from derive import Scheme
-from verify.fans import fans
+from verify.layout import fans
 
 
 def draw(scheme: Scheme, size: int, fan_in: float, fan_out: float,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from derive import SCHEMES, Scheme
-from verify.fans import CONVENTIONS
+from verify.layout import CONVENTIONS
 
 
 @st.composite

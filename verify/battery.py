@@ -17,7 +17,7 @@ from scipy import stats
 
 from derive import SCHEMES, Scheme
 from verify import stats as st
-from verify.fans import check_shape, fans
+from verify.layout import check_shape, fans
 
 CHUNK = 1 << 20
 DEFAULT_DELTA = 0.02
@@ -138,6 +138,8 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
         scheme = SCHEMES[scheme]
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if n_samples is not None and n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     shape = check_shape(shape)
     fan_in, fan_out = fans(shape, convention, **axes)  # type: ignore[arg-type]
     variance = scheme.variance_at(fan_in, fan_out)
