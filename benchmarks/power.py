@@ -17,7 +17,7 @@ from scipy import stats
 import derive
 from verify import check, fans, sample
 from verify.battery import default_samples
-from verify.stats import distribution
+from verify.stats import child_seeds, distribution
 
 S = derive.SCHEMES
 SHAPE = (96, 64)  # non-square: fan_in 64, fan_out 96
@@ -56,12 +56,10 @@ def main(reps: int = 200) -> None:
         n = default_samples(scheme, fi, fo, 1e-6)
         dist = distribution(scheme, fi, fo)
         ours = ks = ks_small = 0
-        for child in np.random.SeedSequence(7).spawn(reps):
-            seed = int(child.generate_state(1)[0])
+        for seed in child_seeds(7, reps):
             report = check(init, scheme, shape=SHAPE, seed=seed, n_samples=n)
             ours += not report.passed
-            draws = [init(SHAPE, int(c.generate_state(1)[0]))
-                     for c in np.random.SeedSequence(seed).spawn(-(-n // math.prod(SHAPE)))]
+            draws = [init(SHAPE, s) for s in child_seeds(seed, -(-n // math.prod(SHAPE)))]
             values = np.concatenate(draws, axis=None)[:n]
             ks += stats.kstest(values, dist.cdf).pvalue <= 1e-4
             ks_small += stats.kstest(values[:500], dist.cdf).pvalue <= 1e-4

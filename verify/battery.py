@@ -22,6 +22,8 @@ from verify.layout import check_shape, fans
 CHUNK = 1 << 20
 DEFAULT_DELTA = 0.02
 DEFAULT_POWER = 0.99
+PVALUED = ("mean", "variance", "ks", "cvm", "max_near_bound")
+"""The tests Holm corrects together; max_near_bound only where the scheme has a bound."""
 Init = Callable[[tuple[int, ...], int], np.ndarray] | np.ndarray
 
 
@@ -98,9 +100,8 @@ def _chunks(init: Init, shape: tuple[int, ...], seed: int, n: int | None) -> Ite
             yield flat[i : i + CHUNK]
         return
     size = math.prod(shape)
-    for child in np.random.SeedSequence(seed).spawn(max(1, -(-(n or size) // size))):
-        chunk = np.asarray(init(shape, int(child.generate_state(1)[0])))
-        yield chunk
+    for child in st.child_seeds(seed, max(1, -(-(n or size) // size))):
+        yield np.asarray(init(shape, child))
 
 
 def _sanity(first: np.ndarray, shape: tuple[int, ...], random: bool) -> list[Check]:
@@ -125,7 +126,7 @@ def _sanity(first: np.ndarray, shape: tuple[int, ...], random: bool) -> list[Che
 def default_samples(scheme: Scheme, fan_in: float, fan_out: float, alpha: float) -> int:
     """n that catches a 2% scale error with power 0.99 at the family's α (Bonferroni bound)."""
     kappa = st.kurtosis(st.distribution(scheme, fan_in, fan_out))
-    return st.samples_for(DEFAULT_DELTA, kappa, alpha / 5, DEFAULT_POWER)
+    return st.samples_for(DEFAULT_DELTA, kappa, alpha / len(PVALUED), DEFAULT_POWER)
 
 
 def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention: str = "torch",
@@ -180,7 +181,7 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
 def _reproducible(init: Callable, shape: tuple[int, ...], seed: int, first: np.ndarray,
                   random: bool) -> list[Check]:
     """Same seed, same array; for a random scheme, another seed, another array."""
-    seed0 = int(np.random.SeedSequence(seed).spawn(1)[0].generate_state(1)[0])
+    (seed0,) = st.child_seeds(seed, 1)  # the seed `_chunks` gave the first call
     again = np.asarray(init(shape, seed0))
     other = np.asarray(init(shape, seed0 ^ 0x5EED))
     same = again.shape == first.shape and bool(np.array_equal(again, first, equal_nan=True))
@@ -200,10 +201,9 @@ def _statistical(m: st.Moments, scheme: Scheme, fan_in: float, fan_out: float,
     dist = st.distribution(scheme, fan_in, fan_out)
     variance, bound = scheme.variance_at(fan_in, fan_out), scheme.bound_at(fan_in, fan_out)
     kappa = st.kurtosis(dist)
-    family = 5 if bound is not None else 4
-    each = alpha / family
+    each = alpha / (len(PVALUED) - (bound is None))
     z = st.z_two_sided(alpha)
-    power_z = st.z_two_sided(each) + float(stats.norm.ppf(DEFAULT_POWER))
+    power_z = st.power_z(each, DEFAULT_POWER)
     mean = m.total / m.n
     loc_se = math.sqrt(variance / m.n)
     ratio = m.squares / m.n / variance

@@ -96,14 +96,13 @@ def _parse_shape(text: str) -> tuple[int, ...]:
 def run_verify(names: Sequence[str], shape: tuple[int, ...], convention: str, seed: int,
                samples: int | None, alpha: float) -> list:
     """Check the built-in sampler of each scheme against derive; one report each."""
-    import numpy as np
-
     from derive import SCHEMES
     from verify.battery import check
     from verify.sampling import sample
+    from verify.stats import child_seeds
 
     reports = []
-    seeds = np.random.SeedSequence(seed).spawn(len(names))
+    seeds = child_seeds(seed, len(names))
     for name, child in zip(names, seeds, strict=True):
         scheme = SCHEMES[name]
 
@@ -112,7 +111,7 @@ def run_verify(names: Sequence[str], shape: tuple[int, ...], convention: str, se
 
         try:
             reports.append(check(init, scheme, shape=shape, convention=convention,
-                                 seed=int(child.generate_state(1)[0]), alpha=alpha,
+                                 seed=child, alpha=alpha,
                                  n_samples=samples))
         except ValueError as e:
             raise UsageError(str(e)) from e

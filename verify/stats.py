@@ -43,15 +43,24 @@ def z_two_sided(alpha: float) -> float:
     return float(stats.norm.isf(alpha / 2))
 
 
+def power_z(alpha: float, power: float) -> float:
+    """z_{1−α/2} + z_power: the shift, in standard errors, a two-sided test sees with this power."""
+    return z_two_sided(alpha) + float(stats.norm.ppf(power))
+
+
 def samples_for(delta: float, kappa: float, alpha: float, power: float = 0.99) -> int:
     """n = ((z_{1−α/2} + z_power)·√(κ − 1)/δ)²: detects a relative scale error δ."""
-    z = z_two_sided(alpha) + float(stats.norm.ppf(power))
-    return math.ceil((z * math.sqrt(kappa - 1) / delta) ** 2)
+    return math.ceil((power_z(alpha, power) * math.sqrt(kappa - 1) / delta) ** 2)
 
 
 def detectable(n: int, kappa: float, alpha: float, power: float = 0.99) -> float:
     """The relative scale error detected with this power at this n: inverse of `samples_for`."""
-    return (z_two_sided(alpha) + float(stats.norm.ppf(power))) * math.sqrt((kappa - 1) / n)
+    return power_z(alpha, power) * math.sqrt((kappa - 1) / n)
+
+
+def child_seeds(seed: int, count: int) -> list[int]:
+    """`count` independent integer seeds spawned from `seed` by numpy.random.SeedSequence."""
+    return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(count)]
 
 
 def holm(pvalues: list[float], alpha: float) -> list[bool]:
