@@ -81,6 +81,13 @@ def test_an_array_can_be_checked() -> None:
     assert report.n == w.size and "same_seed_same_array" not in {c.name for c in report.checks}
 
 
+def test_a_large_or_misshapen_array() -> None:
+    w = sample(SCHEMES["glorot_uniform"], (1100, 1000), rng=3)  # more than one chunk
+    assert check(w, "glorot_uniform", shape=w.shape).passed
+    report = check(w.T, "glorot_uniform", shape=w.shape)
+    assert {c.name for c in report.failed} == {"shape"}
+
+
 def _failed(init, scheme: str, **kwargs) -> set[str]:
     report = check(init, scheme, shape=kwargs.pop("shape", SHAPE), seed=1, **kwargs)
     return {c.name for c in report.failed}

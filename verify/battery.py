@@ -150,10 +150,9 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
         n_samples = default_samples(scheme, fan_in, fan_out, alpha)
         notes.append(f"n={n_samples:,} chosen to catch a {DEFAULT_DELTA:.0%} scale error with "
                      f"power {DEFAULT_POWER} at the family's alpha")
-    moments, first, checks = st.Moments(), None, []
+    moments, first, checks = st.Moments(), None if callable(init) else np.asarray(init), []
     for chunk in _chunks(init, shape, seed, n_samples):
-        if first is None:
-            first = np.asarray(chunk).reshape(shape) if not callable(init) else chunk
+        first = chunk if first is None else first
         moments.add(chunk)
     assert first is not None
     report = Report(scheme.name, shape, convention, fan_in, fan_out, moments.n, alpha,
