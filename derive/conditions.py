@@ -7,18 +7,12 @@ from functools import cache
 import sympy as sp
 
 from derive.activations import activations, slope
-from derive.derivation import Derivation, Step
+from derive.derivation import Derivation, Step, solve_one
 from derive.moments import a, n, preactivation_variance, product_rule, w
 from derive.notation import E, Var, fan_in, fan_out
 
 z, z_prev, g_a, g_z = sp.symbols("z z_prev g_a g_z")
 v_fwd, v_bwd = sp.Symbol("sigma_fwd^2", positive=True), sp.Symbol("sigma_bwd^2", positive=True)
-
-
-def _solve_for_weight_variance(condition: sp.Expr) -> sp.Expr:
-    """The Var(w) that makes `condition` zero."""
-    (solution,) = sp.solve(condition, Var(w))
-    return solution
 
 
 @cache
@@ -27,16 +21,16 @@ def conditions() -> Derivation:
     one_layer = preactivation_variance().results["variance"]
     fwd_gain = one_layer.subs(n, fan_in) / Var(a)
     bwd_gain = one_layer.subs(n, fan_out) / Var(a)
-    forward = _solve_for_weight_variance(fwd_gain - 1)
-    backward = _solve_for_weight_variance(bwd_gain - 1)
+    forward = solve_one(fwd_gain - 1, Var(w))
+    backward = solve_one(bwd_gain - 1, Var(w))
     harmonic = 2 / (1 / v_fwd + 1 / v_bwd)
     geometric = sp.sqrt(v_fwd * v_bwd)
     means = {v_fwd: forward, v_bwd: backward}
     relu_ratio = activations().results["relu_ratio"]
     leaky_ratio = activations().results["leaky_relu_ratio"]
     relu_input = fan_in * product_rule(w, a).subs(E(w), 0)
-    he = _solve_for_weight_variance(fan_in * Var(w) * relu_ratio - 1)
-    leaky = _solve_for_weight_variance(fan_in * Var(w) * leaky_ratio - 1)
+    he = solve_one(fan_in * Var(w) * relu_ratio - 1, Var(w))
+    leaky = solve_one(fan_in * Var(w) * leaky_ratio - 1, Var(w))
     steps = (
         Step(Var(z), fan_in * Var(w) * Var(a), "forward: one layer (2) sums fan_in terms",
              {Var(z): one_layer.subs(n, fan_in)}),

@@ -50,6 +50,12 @@ class Step:
         return sp.expand(difference) == 0 or sp.simplify(difference) == 0
 
 
+def solve_one(equation: sp.Expr, unknown: sp.Expr) -> sp.Expr:
+    """The unique solution of equation = 0 for `unknown` (its assumptions applied)."""
+    (solution,) = sp.solve(equation, unknown)
+    return solution
+
+
 def chain(start: sp.Expr, *links: tuple) -> list[Step]:
     """Steps start = e₁ = e₂ = …, each link being (eᵢ, reason[, facts])."""
     steps, old = [], start

@@ -8,7 +8,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from derive.conditions import conditions
-from derive.derivation import Derivation, Step, chain
+from derive.derivation import Derivation, Step, chain, solve_one
 from derive.notation import Notation, fan_in, fan_out, latex
 
 x = sp.Symbol("x", real=True)
@@ -39,17 +39,12 @@ def _normal_functions(e: sp.Expr) -> sp.Expr:
     )
 
 
-def _solve_positive(equation: sp.Expr, unknown: sp.Symbol) -> sp.Expr:
-    (solution,) = sp.solve(equation, unknown)
-    return solution
-
-
 @cache
 def uniform() -> Derivation:
     """Var(U(−b, b)) = b²/3, so b = √(3·Var)."""
     second_moment = sp.Integral(x**2 / (2 * b), (x, -b, b))
     variance = second_moment.doit()
-    half_width = _solve_positive(variance - v, b)
+    half_width = solve_one(variance - v, b)
     known = conditions().results
     cases = (("Glorot", known["fan_avg"], sp.sqrt(6 / (fan_in + fan_out))),
              ("He", known["he"], sp.sqrt(6 / fan_in)),
@@ -83,7 +78,7 @@ def truncated_normal() -> Derivation:
     variance = 1 - 2 * k * phi(k) / (2 * Phi(k) - 1)
     closed = _normal_functions(variance)
     correction = sp.sqrt(closed.subs(k, TRUNCATION))
-    stddev = _solve_positive((correction * sigma) ** 2 - v, sigma)
+    stddev = solve_one((correction * sigma) ** 2 - v, sigma)
     c = sp.Symbol("c", positive=True)
     definitions = {phi(k): _normal_functions(phi(k)), Phi(k): _normal_functions(Phi(k))}
     at_two = {**definitions, k: TRUNCATION}
