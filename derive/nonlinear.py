@@ -1,0 +1,102 @@
+"""The activations as sympy expressions of z; their exact Gaussian moments where sympy finds them.
+
+For z ~ N(0, 1) the variance-preserving gain is 1/√E[φ(z)²] and the
+gradient-preserving gain 1/√E[φ'(z)²]. SELU's constants are derived here from
+self-normalization: E[selu(z)] = 0 and E[selu(z)²] = 1.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from derive.activations import slope, z
+
+SELU_ALPHA, SELU_LAMBDA = sp.symbols("alpha_s lambda_s", positive=True)
+ACTIVATIONS = ("linear", "tanh", "relu", "leaky_relu", "sigmoid", "elu", "selu", "gelu", "silu")
+# The moments sympy integrates in closed form; the others are left to quadrature
+# (tanh, sigmoid and silu have no known closed form; for gelu's forward moment sympy
+# returns the integral unevaluated).
+EXACT = {
+    "forward": ("linear", "relu", "leaky_relu", "elu", "selu"),
+    "backward": ("linear", "relu", "leaky_relu", "elu", "selu", "gelu"),
+}
+
+
+def _density() -> sp.Expr:
+    return sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
+
+
+def _half_line(f: sp.Expr, positive: bool) -> sp.Expr:
+    """E[f(z); z > 0] or E[f(z); z < 0] for z ~ N(0, 1)."""
+    limits = (z, 0, sp.oo) if positive else (z, -sp.oo, 0)
+    return sp.simplify(sp.integrate(sp.expand(f * _density()), limits))
+
+
+@cache
+def selu_constants() -> tuple[sp.Expr, sp.Expr]:
+    """(α, λ) with E[selu(z)] = 0 and E[selu(z)²] = 1, selu(z) = λ·(z if z > 0 else α(eᶻ − 1)).
+
+    α = E[z; z>0] / E[1 − eᶻ; z<0];  λ = 1/√(E[z²; z>0] + α²·E[(eᶻ − 1)²; z<0]).
+    """
+    alpha = sp.simplify(_half_line(z, True) / _half_line(1 - sp.exp(z), False))
+    lam = 1 / sp.sqrt(_half_line(z**2, True) + alpha**2 * _half_line((sp.exp(z) - 1) ** 2, False))
+    return alpha, sp.simplify(lam)
+
+
+def _split(positive: sp.Expr, negative: sp.Expr) -> sp.Expr:
+    return sp.Piecewise((positive, z > 0), (negative, True))
+
+
+def form(name: str) -> sp.Expr:
+    """φ(z) as a sympy expression in z (and the leaky slope α for leaky_relu)."""
+    return _symbolic_form(name).subs(dict(zip((SELU_ALPHA, SELU_LAMBDA), selu_constants(),
+                                              strict=True)))
+
+
+def _symbolic_form(name: str) -> sp.Expr:
+    """φ(z), with SELU's constants kept as the symbols α_s, λ_s."""
+    forms = {
+        "linear": z,
+        "tanh": sp.tanh(z),
+        "relu": _split(z, 0),
+        "leaky_relu": _split(z, slope * z),
+        "sigmoid": 1 / (1 + sp.exp(-z)),
+        "elu": _split(z, sp.exp(z) - 1),
+        "selu": SELU_LAMBDA * _split(z, SELU_ALPHA * (sp.exp(z) - 1)),
+        "gelu": z * (1 + sp.erf(z / sp.sqrt(2))) / 2,
+        "silu": z / (1 + sp.exp(-z)),
+    }
+    if name not in forms:
+        raise ValueError(f"unknown activation {name!r}; choose from: {', '.join(ACTIVATIONS)}")
+    return forms[name]
+
+
+def _derivative(f: sp.Expr) -> sp.Expr:
+    return sp.piecewise_fold(sp.diff(f, z))
+
+
+def derivative(name: str) -> sp.Expr:
+    """φ'(z), differentiated by sympy (piece by piece for the piecewise ones)."""
+    return _derivative(form(name))
+
+
+def _moment(f: sp.Expr) -> sp.Expr:
+    """E[f(z)] for z ~ N(0, 1), a piecewise f integrated over each half-line."""
+    if isinstance(f, sp.Piecewise):
+        (pos, _), (neg, _) = f.args
+        return sp.simplify(_half_line(pos, True) + _half_line(neg, False))
+    return sp.simplify(sp.integrate(sp.expand(f * _density()), (z, -sp.oo, sp.oo)))
+
+
+@cache
+def exact_moment(name: str, which: str) -> sp.Expr | None:
+    """E[φ(z)²] (which='forward') or E[φ'(z)²] ('backward') exactly; None without a closed form."""
+    if name not in EXACT[which]:
+        form(name)  # an unknown name raises here
+        return None
+    f = _symbolic_form(name)
+    f = f if which == "forward" else _derivative(f)
+    moment = _moment(sp.piecewise_fold(f**2))
+    return moment.subs(dict(zip((SELU_ALPHA, SELU_LAMBDA), selu_constants(), strict=True)))
