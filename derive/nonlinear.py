@@ -2,7 +2,8 @@
 
 For z ~ N(0, 1) the variance-preserving gain is 1/√E[φ(z)²] and the
 gradient-preserving gain 1/√E[φ'(z)²]. SELU's constants are derived here from
-self-normalization: E[selu(z)] = 0 and E[selu(z)²] = 1.
+self-normalization: E[selu(z)] = 0 and E[selu(z)²] = 1. The logistic sigmoid
+1/(1 + e^{−z}) is written (1 + tanh(z/2))/2, equal and free of overflow.
 """
 
 from __future__ import annotations
@@ -62,11 +63,11 @@ def _symbolic_form(name: str) -> sp.Expr:
         "tanh": sp.tanh(z),
         "relu": _split(z, 0),
         "leaky_relu": _split(z, slope * z),
-        "sigmoid": 1 / (1 + sp.exp(-z)),
+        "sigmoid": (1 + sp.tanh(z / 2)) / 2,
         "elu": _split(z, sp.exp(z) - 1),
         "selu": SELU_LAMBDA * _split(z, SELU_ALPHA * (sp.exp(z) - 1)),
         "gelu": z * (1 + sp.erf(z / sp.sqrt(2))) / 2,
-        "silu": z / (1 + sp.exp(-z)),
+        "silu": z * (1 + sp.tanh(z / 2)) / 2,
     }
     if name not in forms:
         raise ValueError(f"unknown activation {name!r}; choose from: {', '.join(ACTIVATIONS)}")

@@ -1,4 +1,4 @@
-"""The `initproof` command line: derive | verify | report."""
+"""The `initproof` command line: derive | verify | propagate | report."""
 
 from __future__ import annotations
 
@@ -135,6 +135,72 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in reports) else 1
 
 
+def _progress(done: int, total: int) -> None:
+    """A one-line progress bar on stderr, drawn only for a terminal."""
+    if sys.stderr.isatty():
+        filled = round(30 * done / total)
+        end = "\n" if done == total else ""
+        print(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end,
+              file=sys.stderr, flush=True)
+
+
+def run_propagate(init: str, activation: str, depth: int, width: int | list[int], batch: int,
+                  seed: int = 0, bias: float = 0.0, slope: float = 0.01,
+                  backward: bool = True, alpha: float = 1e-6) -> object:
+    """Measured against predicted for one net: a `verify.theory.Comparison`."""
+    from verify.propagate import propagate
+    from verify.theory import compare, predict
+
+    resolve_schemes([init])
+    try:
+        measured = propagate(init, activation, depth=depth, width=width, batch=batch, seed=seed,
+                             backward=backward, bias=bias, slope=slope, progress=_progress)
+        predicted = predict(init, activation, depth=depth, width=width, bias=bias, slope=slope,
+                            alpha=alpha)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    return compare(measured, predicted)
+
+
+def _widths(text: str) -> int | list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"width must be an integer or depth + 1 integers like 64,128,128, got {text!r}"
+        ) from None
+    return values[0] if len(values) == 1 else values
+
+
+def cmd_propagate(args: argparse.Namespace) -> int:
+    import json
+
+    c = run_propagate(args.init, args.activation, args.depth, args.width, args.batch, args.seed,
+                      args.bias, args.slope, not args.no_backward, args.alpha)
+    if args.json:
+        print(json.dumps({"init": args.init, "agree": c.agree, "alpha": args.alpha,
+                          "measured": c.measured.to_dict(), "predicted": c.predicted.to_dict(),
+                          "ok": {k: [bool(x) for x in v] for k, v in c.ok.items()}}, indent=2))
+    else:
+        print(f"{args.init} + {args.activation}: depth {args.depth}, widths "
+              f"{','.join(map(str, c.measured.widths))}, batch {args.batch}, seed {args.seed}")
+        print(f"tolerances at family-wise alpha = {args.alpha:g}: mean absolute; std and grad "
+              "var as +-log, from the spread of the estimate (see verify.theory)")
+        print(c)
+    if args.plot is not None:
+        from verify.plots import plot_profiles
+
+        try:
+            plot_profiles([(f"{args.init} + {args.activation}", c.measured, c.predicted)],
+                          args.plot)
+        except ImportError as e:
+            raise UsageError(str(e)) from e
+        except OSError as e:
+            raise UsageError(f"cannot write {args.plot}: {e.strerror or e}") from e
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0 if c.agree else 1
+
+
 def _compile_pdf(tex_file: Path) -> Path | None:
     """Compile with pdflatex when it is installed; the PDF lands beside the source."""
     if shutil.which("pdflatex") is None:
@@ -197,6 +263,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate")
     p.add_argument("--json", action="store_true", help="print the reports as JSON")
     p.set_defaults(func=cmd_verify)
+
+    from derive.nonlinear import ACTIVATIONS
+
+    p = sub.add_parser("propagate", help="Monte Carlo through a deep MLP against the theory")
+    p.add_argument("--init", default="he_normal", help="scheme (default: %(default)s)")
+    p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    p.add_argument("--depth", type=int, default=10)
+    p.add_argument("--width", type=_widths, default=256,
+                   help="one width, or depth + 1 widths input first (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=512)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bias", type=float, default=0.0, help="bias std (default: no bias)")
+    p.add_argument("--slope", type=float, default=0.01, help="leaky_relu slope")
+    p.add_argument("--no-backward", action="store_true", help="skip the gradients")
+    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate")
+    p.add_argument("--plot", type=Path, help="write curves and histograms to this image")
+    p.add_argument("--json", action="store_true", help="print the profiles as JSON")
+    p.set_defaults(func=cmd_propagate)
 
     p = sub.add_parser("report", help="the main job: everything, on built-in defaults")
     p.add_argument("--out", type=Path, default=Path("initproof-report"),
