@@ -42,10 +42,11 @@ class Activation:
 
 def _lambdify(expr: object) -> Fn:
     import sympy as sp
+    from scipy.special import expit, ndtr
 
     from derive.activations import z
 
-    fn = sp.lambdify(z, expr, modules=["scipy", "numpy"])
+    fn = sp.lambdify(z, expr, modules=[{"sigmoid": expit, "ndtr": ndtr}, "scipy", "numpy"])
     if not expr.has(z):  # a constant: broadcast it to the input's shape
         value = float(expr)
         return lambda x: np.full(np.shape(x), value)

@@ -1,0 +1,221 @@
+"""Signal propagation: the integrals, the Monte Carlo against theory, and the experiments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special
+
+from derive.activations import slope, z
+from derive.depth import L, depth, weight, width
+from derive.nonlinear import ACTIVATIONS, EXACT, exact_moment, form, ndtr, selu_constants, sigmoid
+from derive.notation import Var
+from verify import experiments
+from verify.cli import main
+from verify.gaussian import activation, expect
+from verify.propagate import layer_widths, propagate
+from verify.theory import compare, gain, linear_variances, predict
+from verify.training import init_params, train
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "experiments"
+
+
+def _high_precision(expr: sp.Expr, q: float) -> float:
+    """E[expr(x)], x ~ N(0, q), by mpmath at 40 digits, split at the kink and both scales."""
+    f = sp.lambdify(z, expr.rewrite(sigmoid, sp.exp).rewrite(ndtr, sp.erf), "mpmath")
+    s = mp.sqrt(q)
+    with mp.workdps(40):
+        cuts = sorted({-14 * s, -4 * s, -s, -4, -1, 0, 1, 4, s, 4 * s, 14 * s})
+        return float(mp.quad(lambda x: f(x) * mp.npdf(x, 0, s), cuts))
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("q", [1e-6, 0.3, 1.0, 500.0])
+def test_gaussian_integrals_match_high_precision_quadrature(name: str, q: float) -> None:
+    phi, dphi = form(name).subs(slope, 0.2), sp.diff(form(name).subs(slope, 0.2), z)
+    act = activation(name, 0.2)
+    ours = expect([lambda x: act(x) ** 2, lambda x: act.grad(x) ** 2], q)
+    for value, expr in zip(ours, (phi**2, dphi**2), strict=True):
+        assert value == pytest.approx(_high_precision(expr, q), rel=1e-11, abs=1e-300)
+
+
+@pytest.mark.parametrize("name", EXACT["forward"] + EXACT["backward"])
+def test_exact_moments_match_quadrature(name: str) -> None:
+    act = activation(name, 0.3)
+    numeric = dict(zip(("forward", "backward"),
+                       expect([lambda x: act(x) ** 2, lambda x: act.grad(x) ** 2], 1.0),
+                       strict=True))
+    for which in ("forward", "backward"):
+        exact = exact_moment(name, which)
+        if exact is not None:
+            assert not exact.has(sp.Integral)
+            assert float(exact.subs(slope, 0.3)) == pytest.approx(numeric[which], rel=1e-12)
+
+
+def test_selu_is_self_normalizing_by_independent_quadrature() -> None:
+    f = activation("selu")
+    mean = integrate.quad(lambda x: f(np.array([x]))[0] * np.exp(-x * x / 2), -40, 40,
+                          points=[0])[0] / np.sqrt(2 * np.pi)
+    second = integrate.quad(lambda x: f(np.array([x]))[0] ** 2 * np.exp(-x * x / 2), -40, 40,
+                            points=[0])[0] / np.sqrt(2 * np.pi)
+    assert abs(mean) < 1e-12 and second == pytest.approx(1, rel=1e-12)
+    alpha, lam = (float(c) for c in selu_constants())
+    assert 1.6 < alpha < 1.7 and 1.0 < lam < 1.1
+
+
+def test_activations_match_scipy() -> None:
+    x = np.linspace(-30, 30, 1201)
+    assert np.allclose(activation("sigmoid")(x), special.expit(x), rtol=1e-14, atol=1e-300)
+    assert np.allclose(activation("silu")(x), x * special.expit(x), rtol=1e-13, atol=1e-300)
+    assert np.allclose(activation("gelu")(x), x * special.ndtr(x), rtol=1e-13, atol=1e-300)
+    assert np.all(np.isfinite(activation("silu").grad(np.array([-1e6, 1e6]))))
+    assert np.allclose(activation("silu").grad(x), special.expit(x) * (1 + x * special.expit(-x)),
+                       rtol=1e-13, atol=1e-300)
+
+
+def test_homogeneous_moments_are_derives_ratios() -> None:
+    from derive.activations import activations
+
+    relu = activation("relu")
+    ratio = expect([lambda x: relu(x) ** 2], 7.0)[0] / 7.0
+    assert ratio == pytest.approx(float(activations().results["relu_ratio"]), rel=1e-13)
+
+
+def test_gain_exact_and_numeric_agree() -> None:
+    g = gain("relu")
+    assert g.forward_exact == sp.sqrt(2) and g.backward == pytest.approx(np.sqrt(2), rel=1e-14)
+    assert gain("tanh").forward_exact is None and 1.5 < gain("tanh").forward < 1.7
+    leaky = activation("leaky_relu", 0.2)
+    numeric = expect([lambda x: leaky(x) ** 2], 1.0)[0] ** -0.5
+    assert gain("leaky_relu", 0.2).forward_exact is not None
+    assert gain("leaky_relu", 0.2).forward == pytest.approx(numeric, rel=1e-13)
+
+
+def test_linear_variances_are_derives_product() -> None:
+    widths, sigma2 = (3, 5, 7, 2, 4), np.array([0.5, 0.1, 0.3, 0.9])
+    ours = linear_variances(sigma2, widths)
+    for l in range(1, 5):
+        values = {width[i]: widths[i] for i in range(l)} | \
+                 {Var(weight[i + 1]): sigma2[i] for i in range(l)} | {Var(sp.Symbol("x")): 1}
+        assert float(depth().results["variance"].subs(L, l).doit().subs(values)) == \
+            pytest.approx(ours[l - 1], rel=1e-14)
+
+
+SETTINGS = {"linear": "glorot_uniform", "tanh": "lecun_normal", "relu": "he_normal",
+            "leaky_relu": "he_uniform", "sigmoid": "lecun_normal", "elu": "lecun_normal",
+            "selu": "lecun_normal", "gelu": "he_normal", "silu": "he_truncated_normal"}
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_measured_agrees_with_predicted(name: str) -> None:
+    widths = [200, 256, 128, 256, 192, 256, 256, 160, 256]
+    m = propagate(SETTINGS[name], name, depth=8, width=widths, batch=200, seed=11)
+    c = compare(m, predict(SETTINGS[name], name, depth=8, width=widths))
+    assert c.agree, str(c)
+
+
+def test_bias_is_predicted() -> None:
+    m = propagate("lecun_normal", "tanh", depth=6, width=256, batch=256, seed=3, bias=0.5)
+    c = compare(m, predict("lecun_normal", "tanh", depth=6, width=256, bias=0.5))
+    assert c.agree, str(c)
+    no_bias = predict("lecun_normal", "tanh", depth=6, width=256)
+    assert not compare(m, no_bias).agree
+
+
+def test_a_wrong_scheme_is_caught() -> None:
+    m = propagate("he_normal", "relu", depth=20, width=256, batch=128, seed=5)
+    assert not compare(m, predict("lecun_normal", "relu", depth=20, width=256)).agree
+
+
+def test_tolerance_holds_across_seeds() -> None:
+    """A small calibration: 40 seeds of a deep narrow ReLU net, every layer within tolerance."""
+    from verify.stats import child_seeds
+
+    p = predict("he_normal", "relu", depth=30, width=64)
+    for s in child_seeds(1, 40):
+        m = propagate("he_normal", "relu", depth=30, width=64, batch=32, seed=s)
+        assert compare(m, p).agree, s
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(ValueError, match="depth"):
+        layer_widths(4, 0)
+    with pytest.raises(ValueError, match="depth \\+ 1 = 4"):
+        layer_widths([3, 4], 3)
+    with pytest.raises(ValueError, match="choose from"):
+        propagate("he_normal", "swish", depth=2, width=4, batch=4)
+    with pytest.raises(TypeError, match="scheme"):
+        predict(lambda s, seed: np.ones(s), "relu", depth=2, width=4)
+
+
+def test_identity_example_is_exact() -> None:
+    _, runs = experiments.identity_example((1.5, 0.5))
+    for c, prof in runs.items():
+        layers = np.arange(1, 11)
+        assert np.allclose(prof.std / prof.std[0], c ** (layers - 1), rtol=1e-12)
+        assert np.allclose(prof.grad_var / prof.grad_var[-1], c ** (2 * (10 - layers)),
+                           rtol=1e-12)
+
+
+def test_tanh_experiment_shows_collapse_saturation_spread() -> None:
+    _, runs = experiments.tanh_saturation()
+    assert all(c.agree for c in runs.values())
+    assert runs["small_normal"].measured.std[-1] < 1e-5
+    assert np.mean(np.abs(runs["standard_normal"].measured.values[-1]) > 0.99) > 0.8
+    spread = runs["lecun_normal"].measured
+    assert 0.1 < spread.std[-1] < 0.5 and np.mean(np.abs(spread.values[-1]) > 0.99) < 0.01
+
+
+def test_relu_depth_experiment() -> None:
+    _, runs = experiments.relu_depth(depths=(30,), width=128, batch=64)
+    assert all(c.agree for c in runs.values())
+    ratio = runs["lecun_normal", 30].measured.var[-1] / runs["he_normal", 30].measured.var[-1]
+    assert ratio == pytest.approx(2.0**-30, rel=1e-9)
+
+
+def test_convergence_experiment() -> None:
+    _, curves, _ = experiments.convergence(steps=500)
+    assert np.all(curves["zeros"] == curves["zeros"][0])
+    assert curves["small_normal"][-1] > 0.99 * curves["small_normal"][0]
+    assert curves["lecun_normal"][-1] < 0.5 * curves["lecun_normal"][0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(const=st.floats(-2, 2), steps=st.integers(0, 15), seed=st.integers(0, 2**16),
+       hidden=st.integers(2, 9))
+def test_constant_init_keeps_hidden_units_identical(const: float, steps: int, seed: int,
+                                                    hidden: int) -> None:
+    x = np.random.default_rng(seed).normal(size=(20, 3))
+    y = np.sign(np.random.default_rng(seed + 1).normal(size=20))
+    params = init_params(lambda shape, s: np.full(shape, const), [3, hidden, hidden, 1], 0)
+    trained, _ = train(params, x, y, steps, lr=0.5)
+    for w in trained[:4]:
+        assert np.ptp(w, axis=0).max() <= 1e-12 * (1 + np.abs(w).max())
+
+
+def test_experiment_docs_are_current() -> None:
+    doc, figures = experiments.document()
+    assert (DOCS / "README.md").read_text(encoding="utf-8") == doc, (
+        "docs/experiments is stale: run `make experiments` and commit")
+    assert all((DOCS / name).stat().st_size > 10_000 for name in figures)
+
+
+def test_cli_propagate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plot = tmp_path / "p.png"
+    assert main(["propagate", "--init", "lecun_normal", "--activation", "tanh", "--depth", "4",
+                 "--width", "64", "--batch", "64", "--plot", str(plot)]) == 0
+    assert "agree within tolerance" in capsys.readouterr().out
+    assert plot.stat().st_size > 10_000
+    assert main(["propagate", "--depth", "3", "--width", "32", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["agree"] and len(data["measured"]["var"]) == 3
+    assert main(["propagate", "--depth", "3", "--width", "4,5"]) == 2
+    assert "depth + 1" in capsys.readouterr().err
+    assert main(["propagate", "--init", "hee_normal"]) == 2
