@@ -24,9 +24,11 @@ test: lint
 
 docs: $(VENV)/.installed
 	$(BIN)/initproof derive --out docs/derivations
+	$(BIN)/python -m verify.experiments docs/experiments
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/derive_speed.py
+	$(BIN)/python benchmarks/propagate_speed.py
 
 clean:
 	rm -rf $(VENV) initproof-report

@@ -20,7 +20,7 @@ from derive.notation import Var
 from verify import experiments
 from verify.cli import main
 from verify.gaussian import activation, expect
-from verify.propagate import layer_widths, propagate
+from verify.montecarlo import layer_widths, propagate
 from verify.theory import compare, gain, linear_variances, predict
 from verify.training import init_params, train
 

@@ -11,7 +11,9 @@ import importlib
 _HOME = {
     "CONVENTIONS": "verify.layout", "fans": "verify.layout", "sample": "verify.sampling",
     "Check": "verify.battery", "Report": "verify.battery", "check": "verify.battery",
-    "assert_initializer": "verify.battery",
+    "assert_initializer": "verify.battery", "propagate": "verify.montecarlo",
+    "Profile": "verify.montecarlo", "predict": "verify.theory", "compare": "verify.theory",
+    "gain": "verify.theory",
 }
 __all__ = sorted(_HOME)
 

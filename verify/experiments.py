@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.propagate import Profile, propagate
+from verify.montecarlo import Profile, propagate
 from verify.theory import Comparison, compare, predict
 
 SEED = 2010  # the year of Glorot and Bengio's paper
@@ -134,7 +134,7 @@ CONVERGENCE_INITS = ("zeros", "small_normal", "standard_normal", "lecun_normal")
 
 def convergence(steps: int = 2000) -> tuple[str, dict[str, np.ndarray], Figure]:
     """5. Spirals, a 2-32-32-32-1 tanh net, plain gradient descent from four initializations."""
-    from verify.propagate import weight_sampler
+    from verify.montecarlo import weight_sampler
     from verify.training import forward, init_params, spirals, train
 
     x, y = spirals(200, seed=SEED)

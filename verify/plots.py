@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.propagate import Profile
+from verify.montecarlo import Profile
 
 
 def _pyplot() -> object:

@@ -41,4 +41,4 @@ def sample(scheme: Scheme, shape: Sequence[int], *, rng: np.random.Generator | i
     fan_in, fan_out = fans(shape, convention, **axes)  # type: ignore[arg-type]
     rng = np.random.default_rng(rng)
     size = int(np.prod(shape))
-    return draw(scheme, size, fan_in, fan_out, rng).astype(dtype).reshape(tuple(shape))
+    return draw(scheme, size, fan_in, fan_out, rng).astype(dtype, copy=False).reshape(tuple(shape))

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from verify.gaussian import Activation, activation, expect
-from verify.propagate import Profile, layer_widths
+from verify.montecarlo import Profile, layer_widths
 
 STEP = 1e-3  # central difference in log q for the elasticities
 

@@ -92,6 +92,13 @@ def weight_sampler(init: object) -> Init:
     raise TypeError(f"init must be a scheme name, a Scheme or a callable, got {init!r}")
 
 
+def _mean_var(a: np.ndarray) -> tuple[float, float]:
+    """(mean, E[a²] − mean²) in two BLAS-speed passes; clipped at 0."""
+    flat = a.ravel()
+    mean = float(flat.sum()) / flat.size
+    return mean, max(float(flat @ flat) / flat.size - mean**2, 0.0)
+
+
 def propagate(init: object, activation_name: str, *, depth: int, width: int | Sequence[int],
               batch: int, seed: int = 0, backward: bool = True, bias: float = 0.0,
               slope: float = 0.01, progress: Progress | None = None) -> Profile:
@@ -121,7 +128,8 @@ def propagate(init: object, activation_name: str, *, depth: int, width: int | Se
         if bias:
             z += bias_rng.normal(0.0, bias, widths[l])
         a = phi(z)
-        stats[l - 1] = a.mean(), a.std(), a.var()
+        mean, var = _mean_var(a)
+        stats[l - 1] = mean, np.sqrt(var), var
         values.append(a.ravel()[:HISTOGRAM_VALUES].copy())
         if backward:
             weights.append(w)
@@ -134,7 +142,7 @@ def propagate(init: object, activation_name: str, *, depth: int, width: int | Se
         grad_var = np.empty(depth)
         delta = np.random.default_rng(grad_seed).standard_normal((batch, widths[-1])) * slopes[-1]
         for l in range(depth, 0, -1):
-            grad_var[l - 1] = delta.var()
+            grad_var[l - 1] = _mean_var(delta)[1]
             if l > 1:
                 delta = (delta @ weights[l - 1]) * slopes[l - 2]
             weights[l - 1] = slopes[l - 1] = None  # free as we go
