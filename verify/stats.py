@@ -115,8 +115,9 @@ def scale_pvalue(m: Moments, variance: float, kappa: float, normal: bool) -> flo
     return float(2 * stats.norm.sf(abs(z)))
 
 
-def near_bound_pvalue(m: Moments, dist: stats.rv_continuous, bound: float) -> float:
-    """P(max|w| ≤ observed) = F(observed)ⁿ under the scheme, F the CDF of |w|."""
-    largest = min(m.max_abs, bound)
+def near_bound_pvalue(m: Moments, dist: stats.rv_continuous, bound: float,
+                      ulp: float = 0.0) -> float:
+    """P(max|w| ≤ observed) = F(observed + ulp)ⁿ under the scheme, F the CDF of |w|."""
+    largest = min(m.max_abs + ulp, bound)
     f = float(dist.cdf(largest) - dist.cdf(-largest))
     return 1.0 if f >= 1 else float(math.exp(m.n * math.log(f))) if f > 0 else 0.0
