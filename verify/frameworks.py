@@ -208,7 +208,7 @@ def crosscheck(framework: str, *, seed: int = 0, alpha: float = 1e-6,
 
 def versions(framework: str) -> str:
     """'name version' of the framework's packages."""
-    return adapter(framework).VERSION()  # type: ignore[attr-defined]
+    return adapter(framework).version()  # type: ignore[attr-defined]
 
 
 def _num(x: float | None) -> str:

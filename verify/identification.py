@@ -48,7 +48,8 @@ class Candidate:
         scale = (f"{self.variance:.4g}" if frac is None or not self.mode
                  else f"{frac}/{self.mode}" if frac.denominator == 1 else f"({frac})/{self.mode}")
         named = f", i.e. derive's {', '.join(self.schemes)}" if self.schemes else ""
-        cut = f", sigma before the cut {self.sigma:.4g}" if self.family == "truncated_normal" else ""
+        truncated = self.family == "truncated_normal"
+        cut = f", sigma before the cut {self.sigma:.4g}" if truncated else ""
         return f"{what} with variance {scale}{cut} (KS distance {self.ks:.3g}){named}"
 
 

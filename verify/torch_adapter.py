@@ -25,7 +25,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.f
           "bfloat16": torch.bfloat16}
 
 
-def VERSION() -> str:  # noqa: N802 - a constant computed on demand
+def version() -> str:
     return f"torch {torch.__version__}"
 
 
