@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test lint docs bench clean frameworks
+# The frameworks the cross-check runs against, at the versions docs/crosscheck.md records.
+# torch is pinned and installed first, so that no CUDA build is pulled in.
+FRAMEWORKS := jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 keras==3.15.1
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +15,10 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,plot]'
 	touch $@
+
+frameworks: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet $(FRAMEWORKS)
 
 demo: $(VENV)/.installed
 	$(BIN)/initproof report
@@ -25,6 +32,7 @@ test: lint
 docs: $(VENV)/.installed
 	$(BIN)/initproof derive --out docs/derivations
 	$(BIN)/python -m verify.experiments docs/experiments
+	KERAS_BACKEND=numpy $(BIN)/initproof crosscheck all --out docs/crosscheck.md
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/derive_speed.py

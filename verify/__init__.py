@@ -13,7 +13,8 @@ _HOME = {
     "Check": "verify.battery", "Report": "verify.battery", "check": "verify.battery",
     "assert_initializer": "verify.battery", "propagate": "verify.montecarlo",
     "Profile": "verify.montecarlo", "predict": "verify.theory", "compare": "verify.theory",
-    "gain": "verify.theory",
+    "gain": "verify.theory", "crosscheck": "verify.frameworks",
+    "identify": "verify.identification",
 }
 __all__ = sorted(_HOME)
 

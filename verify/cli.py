@@ -1,4 +1,4 @@
-"""The `initproof` command line: derive | verify | propagate | report."""
+"""The `initproof` command line: derive | verify | propagate | crosscheck | report."""
 
 from __future__ import annotations
 
@@ -201,6 +201,55 @@ def cmd_propagate(args: argparse.Namespace) -> int:
     return 0 if c.agree else 1
 
 
+def run_crosscheck(names: Sequence[str], seed: int = 0, alpha: float = 1e-6) -> list:
+    """Rows of `verify.frameworks.crosscheck` for each framework; 'all' means every installed."""
+    from verify.frameworks import FRAMEWORKS, crosscheck, installed
+
+    if "all" in names:
+        names = installed()
+        if not names:
+            raise UsageError("none of torch, jax, keras is installed: pip install "
+                             "torch==2.13.0 jax jaxlib flax keras")
+    rows = []
+    for fw in names:
+        if fw not in FRAMEWORKS:
+            raise UsageError(f"unknown framework {fw!r}; choose from: {', '.join(FRAMEWORKS)}, all")
+        print(f"  cross-checking {fw}", file=sys.stderr)
+        try:
+            rows += crosscheck(fw, seed=seed, alpha=alpha, progress=_progress)
+        except ImportError as e:
+            raise UsageError(f"{fw} is not installed ({e}); pip install "
+                             f"{'torch==2.13.0' if fw == 'torch' else fw}") from e
+    return rows
+
+
+def cmd_crosscheck(args: argparse.Namespace) -> int:
+    import json
+
+    from derive.render import write_documents
+    from verify.frameworks import document, markdown
+
+    rows = run_crosscheck(args.frameworks, args.seed, args.alpha)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
+    elif args.markdown:
+        print(markdown(rows))
+    else:
+        for r in rows:
+            print(f"{'ok  ' if r.passed else 'DIFF'} {r.framework:6s} {r.initializer:58s} "
+                  f"{'x'.join(map(str, r.shape)):12s} {r.dtype:9s} {r.claim}")
+        print("\n" + markdown(rows).split("### Findings\n", 1)[1])
+    if args.out is not None:
+        try:
+            write_documents({args.out.name: document(rows, args.alpha)}, args.out.parent)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.out}: {e.strerror or e}") from e
+        print(f"wrote {args.out}", file=sys.stderr)
+    mismatches = sum(not r.passed for r in rows)
+    print(f"{len(rows) - mismatches} match, {mismatches} mismatch", file=sys.stderr)
+    return 1 if args.strict and mismatches else 0
+
+
 REPORT_NETS = {"linear": "glorot_normal", "tanh": "lecun_normal", "relu": "he_normal",
                "leaky_relu": "he_uniform", "sigmoid": "lecun_normal", "elu": "lecun_normal",
                "selu": "lecun_normal", "gelu": "he_normal", "silu": "he_normal"}
@@ -250,6 +299,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"  {'ok  ' if c.agree else 'FAIL'} {c.measured.activation:10s} "
               f"{REPORT_NETS[c.measured.activation]:20s} var(a_20) {c.measured.var[-1]:9.3g} "
               f"predicted {p.var[-1]:9.3g} (log tolerance {p.tolerance['var'][-1]:.2f})")
+    print("\n== crosscheck: framework initializers against derive ==")
+    from verify.frameworks import installed
+
+    found = installed()
+    if not found:
+        print("  no framework installed (pip install torch==2.13.0 jax jaxlib flax keras)")
+    else:
+        rows = run_crosscheck(found)
+        for fw in found:
+            mine = [r for r in rows if r.framework == fw]
+            bad = sorted({r.initializer for r in mine if not r.passed})
+            print(f"  {fw}: {len(mine)} rows, {len(mine) - sum(not r.passed for r in mine)} "
+                  f"match; mismatches (see docs/crosscheck.md): {', '.join(bad) or 'none'}")
     return 0 if all(r.passed for r in reports) and all(c.agree for c in comparisons) else 1
 
 
@@ -293,6 +355,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", type=Path, help="write curves and histograms to this image")
     p.add_argument("--json", action="store_true", help="print the profiles as JSON")
     p.set_defaults(func=cmd_propagate)
+
+    p = sub.add_parser("crosscheck", help="framework initializers against derive's formulas")
+    p.add_argument("frameworks", nargs="+", metavar="FRAMEWORK",
+                   help="torch, jax, keras or all (every installed one)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate per check")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    p.add_argument("--out", type=Path, help="write the full Markdown document to this file")
+    p.add_argument("--strict", action="store_true", help="exit 1 when anything mismatches")
+    p.set_defaults(func=cmd_crosscheck)
 
     p = sub.add_parser("report", help="the main job: everything, on built-in defaults")
     p.add_argument("--out", type=Path, default=Path("initproof-report"),
