@@ -5,19 +5,20 @@
 Two baselines, timed in the same run: the products alone (a·Wᵀ per layer
 forward, δ·W per layer backward, on weights drawn beforehand), and the products
 plus numpy drawing the weights. `propagate` also applies φ and φ' and keeps the
-statistics; the second ratio is what that bookkeeping costs. Peak RSS is
-printed against the bound stated in `verify.montecarlo`.
+statistics; the second ratio is what that bookkeeping costs. Peak memory is
+measured with tracemalloc against the bound stated in `verify.montecarlo`.
 """
 
 from __future__ import annotations
 
-import resource
 import sys
 import time
+import tracemalloc
 
 import numpy as np
 
 from verify import propagate
+from verify.montecarlo import HISTOGRAM_VALUES
 
 
 def main(depth: int = 20, width: int = 1024, batch: int = 1024, repeats: int = 3) -> None:
@@ -51,10 +52,17 @@ def main(depth: int = 20, width: int = 1024, batch: int = 1024, repeats: int = 3
         t = min(times)
         print(f"  propagate {act:7s} {t:.3f} s  ratio {t / base:.2f} to the products, "
               f"{t / with_draws:.2f} to products + draws")
-    bound = 8 * (depth * width * width + batch * depth * width) / 2**20
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak:.0f} MiB; stated bound for the stored weights and slopes "
-          f"{bound:.0f} MiB (plus the baseline's own {bound / 2:.0f} MiB of weights)")
+    stored = 8 * (depth * width * width + batch * depth * width) / 2**20
+    working = (4 * max(batch, width) * width + HISTOGRAM_VALUES * depth) * 8 / 2**20 + 0.1
+    for backward in (True, False):
+        tracemalloc.start()
+        propagate("he_normal", "tanh", depth=depth, width=width, batch=batch, backward=backward)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        bound = (stored if backward else 0) + working
+        print(f"backward={backward}: peak allocation {peak:.2f} MiB, stated bound {bound:.2f} "
+              f"MiB (stored weights and slopes {stored if backward else 0:.0f} + four working "
+              f"arrays, histogram values and 0.1 of small objects {working:.1f})")
 
 
 if __name__ == "__main__":

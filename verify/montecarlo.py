@@ -5,8 +5,10 @@ Backward from a unit-Gaussian output gradient g: δ_L = g ⊙ φ'(z_L),
 δ_{l−1} = (δ_l·W_l) ⊙ φ'(z_{l−1}); `grad_var[l]` is Var(δ_l) = Var(∂ℓ/∂z_l).
 
 Memory: 8 bytes × (Σ_l n_l·n_{l−1} + batch·Σ_l n_l) for the weights and the
-stored φ'(z_l) when backward=True, plus a few batch × max(n) working arrays;
-with backward=False only one layer is held at a time.
+stored φ'(z_l) when backward=True, plus four working arrays of at most
+max(batch, n)·n values, 4096 values per layer kept for histograms and under
+0.1 MiB of small objects; with
+backward=False only one layer is held at a time.
 """
 
 from __future__ import annotations
