@@ -267,7 +267,9 @@ def document(rows: Sequence[Row], alpha: float) -> str:
         "*with scale s* is U(-s, s). Moment rows run `verify.check` (mean, scale, KS, "
         f"Cramer-von Mises, bounds; Holm at family-wise alpha = {alpha:g}); *sees* is the "
         "smallest relative variance error that check detects with power 0.99 at its n, so "
-        "a *match* rules out any larger error. Orthogonal rows check M^T M = gain^2 I; "
+        "a *match* rules out any larger error. Orthogonal rows check max |M^T M - gain^2 I| "
+        + ", ".join(f"<= {t:g} ({d})" for d, t in ORTHOGONAL_TOL.items()) + "; complex rows "
+        "test E|w|^2 with a z-test and state what they see the same way; "
         "every row also checks that the same seed gives the same array after the global "
         "random state has moved.\n",
         f"{len(rows)} rows, {len(rows) - mismatches} match, {mismatches} mismatch; every "
