@@ -338,11 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the reports as JSON")
     p.set_defaults(func=cmd_verify)
 
-    from derive.nonlinear import ACTIVATIONS
-
     p = sub.add_parser("propagate", help="Monte Carlo through a deep MLP against the theory")
     p.add_argument("--init", default="he_normal", help="scheme (default: %(default)s)")
-    p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    p.add_argument("--activation", default="relu",
+                   help="linear, tanh, relu, ... (an unknown name lists them; "
+                        "default: %(default)s)")
     p.add_argument("--depth", type=int, default=10)
     p.add_argument("--width", type=_widths, default=256,
                    help="one width, or depth + 1 widths input first (default: %(default)s)")
