@@ -9,8 +9,11 @@ n_l units are independent, so the log of their mean square has variance
 (κ_l − 1)/n_l with κ = E[φ⁴]/E[φ²]² (2/n for linear, 5/n for ReLU), and the
 error carried in log q_l passes on with elasticity d log E[φ²]/d log q:
 s_l² = e_l²·s_{l−1}² + (κ_l − 1)/n_l, so s_L ≈ √(5L/n) for ReLU, whatever the batch.
-Gradients add (3κ'_l − 1)/n_l per layer, κ' = E[φ'⁴]/E[φ'²]². Each tolerance is
-k·s with k the two-sided normal quantile at α / (number of comparisons).
+Each prediction is re-evaluated at q_l·e^{±k·s_q}, and the largest move it makes
+there is added to its own fresh noise: k·√((κ_c − 1)/n) for log Var(a) (κ_c the
+central kurtosis), k·√(Var(a)/n) for the mean, and for the gradients
+k·√(Σ (3κ'_m − 1)/n_m) with κ' = E[φ'⁴]/E[φ'²]², the moves summed over the
+layers above. k is the two-sided normal quantile at α / (number of comparisons).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ def linear_variances(sigma2: np.ndarray, widths: Sequence[int]) -> np.ndarray:
 
 
 def _moments(phi: Activation, q: float) -> dict[str, float]:
-    """E[φ^k] for k = 1..4, E[φ'^2], E[φ'^4] at x ~ N(0, q), and their elasticities in q."""
+    """E[φ^k] for k = 1..4, E[φ'^2], E[φ'^4] at x ~ N(0, q), and E[φ²]'s elasticity in q."""
     fns = [phi, lambda x: phi(x) ** 2, lambda x: phi(x) ** 3, lambda x: phi(x) ** 4,
            lambda x: phi.grad(x) ** 2, lambda x: phi.grad(x) ** 4]
     m1, m2, m3, m4, d2, d4 = expect(fns, q)
@@ -59,25 +62,31 @@ def _moments(phi: Activation, q: float) -> dict[str, float]:
            "kappa_grad": d4 / d2**2 if d2 > 0 else 0.0}
     central4 = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
     out["kappa_c"] = central4 / out["var"] ** 2 if out["var"] > 0 else 0.0
-    out.update(e_m2=0.0, e_var=0.0, e_d2=0.0)
+    out["e_m2"] = 0.0  # the elasticity d log E[φ²] / d log q, by a central difference
     if q > 0:
-        up, down = (expect(fns[:2] + fns[4:5], q * np.exp(s * STEP)) for s in (1, -1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pairs = {"e_m2": (up[1], down[1]), "e_d2": (up[2], down[2]),
-                     "e_var": (up[1] - up[0] ** 2, down[1] - down[0] ** 2)}
-            for key, (hi, lo) in pairs.items():
-                if hi > 0 and lo > 0:
-                    out[key] = float(np.log(hi / lo) / (2 * STEP))
+        up, down = (expect(fns[1:2], q * np.exp(sign * STEP))[0] for sign in (1, -1))
+        if up > 0 and down > 0:
+            out["e_m2"] = float(np.log(up / down) / (2 * STEP))
     return out
 
 
-def _mean_tolerance(phi: Activation, row: dict[str, float], s_q: float, k: float,
-                    n: int) -> float:
-    """q within e^{±k·s_q}: the largest move of E[φ] over that band, plus k·√(Var(a)/n)."""
-    band = [expect([phi, lambda x: phi(x) ** 2], row["q"] * np.exp(sign * k * s_q))
-            for sign in (1, -1)]
-    var = max(row["var"], *(m2 - m1**2 for m1, m2 in band))
-    return max(abs(m1 - row["m1"]) for m1, _ in band) + k * np.sqrt(max(var, 0.0) / n)
+def _band(phi: Activation, row: dict[str, float], s_q: float, k: float,
+          n: int) -> dict[str, float]:
+    """How far q within e^{±k·s_q} moves the predictions: the mean (absolute, plus
+    k·√(Var(a)/n) for the spread of the unit means), log Var(a) and log E[φ'²]."""
+    fns = [phi, lambda x: phi(x) ** 2, lambda x: phi.grad(x) ** 2]
+    band = [expect(fns, row["q"] * np.exp(sign * k * s_q)) for sign in (1, -1)]
+    var = [max(m2 - m1**2, 0.0) for m1, m2, _ in band]
+
+    def log_shift(values: list[float], centre: float) -> float:
+        if centre <= 0:
+            return 0.0 if all(v == 0 for v in values) else np.inf
+        return max(abs(np.log(v / centre)) if v > 0 else np.inf for v in values)
+
+    return {"mean_tol": max(abs(m1 - row["m1"]) for m1, _, _ in band)
+            + k * np.sqrt(max(row["var"], *var) / n),
+            "var_shift": log_shift(var, row["var"]),
+            "grad_shift": log_shift([d2 for _, _, d2 in band], row["d2"])}
 
 
 def predict(init: object, activation_name: str, *, depth: int, width: int | Sequence[int],
@@ -99,7 +108,7 @@ def predict(init: object, activation_name: str, *, depth: int, width: int | Sequ
         row = _moments(phi, q) | {"q": q, "s_q": (signal / q if q > 0 else 0.0) * s_m2}
         if activation_name == "linear" and not bias:
             row["m2"] = row["var"] = float(linear_variances(sigma2, widths)[l - 1])
-        row["mean_tol"] = _mean_tolerance(phi, row, row["s_q"], k, widths[l])
+        row |= _band(phi, row, row["s_q"], k, widths[l])
         rows.append(row)
         s_m2 = np.sqrt((row["e_m2"] * row["s_q"]) ** 2 + max(row["kappa"] - 1, 0) / widths[l])
         m2 = row["m2"]
@@ -113,13 +122,12 @@ def predict(init: object, activation_name: str, *, depth: int, width: int | Sequ
 
     col = {key: np.array([r[key] for r in rows]) for key in rows[0]}
     n = np.array(widths[1:], dtype=float)
-    s_var = np.sqrt((col["e_var"] * col["s_q"]) ** 2 + np.maximum(col["kappa_c"] - 1, 0) / n)
+    var_tol = col["var_shift"] + k * np.sqrt(np.maximum(col["kappa_c"] - 1, 0) / n)
     fresh = np.maximum(3 * col["kappa_grad"] - 1, 0) / n
-    carried = np.abs(col["e_d2"]) * col["s_q"]
-    s_grad = np.sqrt(np.cumsum(fresh[::-1])[::-1]) + np.cumsum(carried[::-1])[::-1]
+    grad_tol = k * np.sqrt(np.cumsum(fresh[::-1])[::-1]) + np.cumsum(col["grad_shift"][::-1])[::-1]
     return Profile("predicted", activation_name, widths, col["m1"], np.sqrt(col["var"]),
                    col["var"], grad, pre_var=col["q"],
-                   tolerance={"var": k * s_var, "mean": col["mean_tol"], "grad_var": k * s_grad})
+                   tolerance={"var": var_tol, "mean": col["mean_tol"], "grad_var": grad_tol})
 
 
 @dataclass(frozen=True)
