@@ -219,3 +219,21 @@ def test_cli_propagate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["propagate", "--depth", "3", "--width", "4,5"]) == 2
     assert "depth + 1" in capsys.readouterr().err
     assert main(["propagate", "--init", "hee_normal"]) == 2
+
+
+@pytest.mark.parametrize("name", ["tanh", "relu", "leaky_relu", "sigmoid", "elu", "selu", "gelu",
+                                  "silu"])
+def test_activations_match_pytorch(name: str) -> None:
+    """PyTorch's own functions, an independent source for the forms and SELU's derived constants.
+
+    atol: PyTorch's float64 gelu is 0 below x ≈ −8.4 (1 + erf cancels), where ours, through
+    scipy's ndtr, keeps values near −2e-16.
+    """
+    torch = pytest.importorskip("torch")
+    f = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
+         "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.01),
+         "elu": torch.nn.functional.elu, "selu": torch.selu, "gelu": torch.nn.functional.gelu,
+         "silu": torch.nn.functional.silu}[name]
+    x = np.linspace(-20, 20, 4001)
+    theirs = f(torch.from_numpy(x)).numpy()
+    assert np.allclose(activation(name)(x), theirs, rtol=1e-14, atol=1e-15)
