@@ -1,12 +1,14 @@
-"""How often Monte Carlo and theory disagree when nothing is wrong: the tolerances' false alarms.
+"""How often Monte Carlo and theory disagree: false alarms, and the power to see a wrong variance.
 
-    python benchmarks/propagate_calibration.py [SEEDS] [WIDTH]   (default 1000 64)
+    python benchmarks/propagate_calibration.py [SEEDS] [WIDTH] [ERROR]   (default 1000 64 0)
 
 For each activation, a variance-preserving scheme, depth 20, batch 64 and SEEDS
 seeds spawned from one SeedSequence: how many runs `compare` calls a
 disagreement (at the default family-wise α = 1e-6 per run), and the largest
-|measured − predicted| / tolerance seen over every layer and quantity. Prints a
-Markdown table (docs/evidence/propagation-calibration.md).
+|measured − predicted| / tolerance seen over every layer and quantity. With
+ERROR > 0 every weight is drawn with variance (1 + ERROR)·Var(W) while the
+prediction keeps Var(W), so the disagreements are detections. Prints a Markdown
+table (docs/evidence/propagation-calibration.md).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import sys
 
 import numpy as np
 
-from verify import compare, predict, propagate
+from derive import SCHEMES
+from verify import compare, predict, propagate, sample
 from verify.stats import child_seeds
 
 SETTINGS = {"linear": "glorot_uniform", "tanh": "lecun_normal", "relu": "he_normal",
@@ -32,15 +35,24 @@ def worst(c: object) -> float:
                      np.max(np.abs(np.log(m.grad_var / p.grad_var)) / t["grad_var"])))
 
 
-def main(seeds: int = 1000, width: int = 64, depth: int = 20, batch: int = 64) -> None:
-    print(f"Depth {depth}, width {width}, batch {batch}, {seeds} seeds per activation.\n")
+def scaled(name: str, error: float) -> object:
+    """The scheme's sampler with every weight multiplied by √(1 + error)."""
+    factor = np.sqrt(1 + error)
+    return lambda shape, seed: factor * sample(SCHEMES[name], shape, rng=seed)
+
+
+def main(seeds: int = 1000, width: int = 64, error: float = 0.0, depth: int = 20,
+         batch: int = 64) -> None:
+    print(f"Depth {depth}, width {width}, batch {batch}, {seeds} seeds per activation, "
+          f"weight variance off by {error:.0%}.\n")
     print("| activation | init | disagreements | median share of tolerance | 99% | largest |")
     print("|---|---|---|---|---|---|")
     for act, init in SETTINGS.items():
         p = predict(init, act, depth=depth, width=width)
+        drawn = scaled(init, error) if error else init
         shares, bad = [], 0
         for s in child_seeds(2024, seeds):
-            c = compare(propagate(init, act, depth=depth, width=width, batch=batch, seed=s), p)
+            c = compare(propagate(drawn, act, depth=depth, width=width, batch=batch, seed=s), p)
             bad += not c.agree
             shares.append(worst(c))
         q = np.quantile(shares, [0.5, 0.99, 1.0])
@@ -48,4 +60,4 @@ def main(seeds: int = 1000, width: int = 64, depth: int = 20, batch: int = 64) -
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    main(*(int(a) for a in sys.argv[1:3]), *(float(a) for a in sys.argv[3:4]))
