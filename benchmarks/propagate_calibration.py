@@ -1,8 +1,8 @@
 """How often Monte Carlo and theory disagree: false alarms, and the power to see a wrong variance.
 
-    python benchmarks/propagate_calibration.py [SEEDS] [WIDTH] [ERROR]   (default 1000 64 0)
+    python benchmarks/propagate_calibration.py [SEEDS] [WIDTH] [ERROR] [BATCH]  (1000 64 0 64)
 
-For each activation, a variance-preserving scheme, depth 20, batch 64 and SEEDS
+For each activation, a variance-preserving scheme, depth 20, BATCH inputs and SEEDS
 seeds spawned from one SeedSequence: how many runs `compare` calls a
 disagreement (at the default family-wise α = 1e-6 per run), and the largest
 |measured − predicted| / tolerance seen over every layer and quantity. With
@@ -41,14 +41,14 @@ def scaled(name: str, error: float) -> object:
     return lambda shape, seed: factor * sample(SCHEMES[name], shape, rng=seed)
 
 
-def main(seeds: int = 1000, width: int = 64, error: float = 0.0, depth: int = 20,
-         batch: int = 64) -> None:
+def main(seeds: int = 1000, width: int = 64, error: float = 0.0, batch: int = 64,
+         depth: int = 20) -> None:
     print(f"Depth {depth}, width {width}, batch {batch}, {seeds} seeds per activation, "
           f"weight variance off by {error:.0%}.\n")
     print("| activation | init | disagreements | median share of tolerance | 99% | largest |")
     print("|---|---|---|---|---|---|")
     for act, init in SETTINGS.items():
-        p = predict(init, act, depth=depth, width=width)
+        p = predict(init, act, depth=depth, width=width, batch=batch)
         drawn = scaled(init, error) if error else init
         shares, bad = [], 0
         for s in child_seeds(2024, seeds):
@@ -60,4 +60,5 @@ def main(seeds: int = 1000, width: int = 64, error: float = 0.0, depth: int = 20
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]), *(float(a) for a in sys.argv[3:4]))
+    args = sys.argv[1:]
+    main(*(int(a) for a in args[:2]), *(float(a) for a in args[2:3]), *(int(a) for a in args[3:4]))

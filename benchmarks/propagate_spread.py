@@ -4,9 +4,9 @@
 
 For each batch size, SEEDS nets of depth 20 (seeds spawned from one SeedSequence):
 the mean, sd and 0.5% / 99.5% quantiles of log(measured Var(a_l) / predicted) at
-layers 1, 5, 10 and 20, beside `predict`'s log tolerance. The tolerance is built
-from one input's spread, so a column far below it shows how much a pooled
-statistic could gain, and a quantile near it shows how little margin is left.
+layers 1, 5, 10 and 20, beside `predict`'s log tolerance for that batch: a
+quantile near it shows how little margin is left, an sd far below a sixth of it
+how much power is lost.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ LAYERS = (1, 5, 10, 20)
 
 def main(activation: str, init: str, width: int, seeds: int, batches: list[int],
          depth: int = 20) -> None:
-    p = predict(init, activation, depth=depth, width=width)
     print(f"{activation}, {init}, depth {depth}, width {width}, {seeds} seeds per batch size.\n")
     print("| batch | layer | mean | sd | 0.5% | 99.5% | tolerance |")
     print("|---|---|---|---|---|---|---|")
     for batch in batches:
+        p = predict(init, activation, depth=depth, width=width, batch=batch)
         logs = np.array([np.log(propagate(init, activation, depth=depth, width=width, batch=batch,
                                           seed=s, backward=False).var / p.var)
                          for s in child_seeds(7, seeds)])

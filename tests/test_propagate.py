@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
+import derive
 from derive.activations import slope, z
 from derive.depth import L, depth, weight, width
 from derive.nonlinear import ACTIVATIONS, EXACT, exact_moment, form, ndtr, selu_constants, sigmoid
@@ -117,28 +118,41 @@ SETTINGS = {"linear": "glorot_uniform", "tanh": "lecun_normal", "relu": "he_norm
 def test_measured_agrees_with_predicted(name: str) -> None:
     widths = [200, 256, 128, 256, 192, 256, 256, 160, 256]
     m = propagate(SETTINGS[name], name, depth=8, width=widths, batch=200, seed=11)
-    c = compare(m, predict(SETTINGS[name], name, depth=8, width=widths))
+    c = compare(m, predict(SETTINGS[name], name, depth=8, width=widths, batch=200))
     assert c.agree, str(c)
 
 
 def test_bias_is_predicted() -> None:
     m = propagate("lecun_normal", "tanh", depth=6, width=256, batch=256, seed=3, bias=0.5)
-    c = compare(m, predict("lecun_normal", "tanh", depth=6, width=256, bias=0.5))
+    c = compare(m, predict("lecun_normal", "tanh", depth=6, width=256, batch=256, bias=0.5))
     assert c.agree, str(c)
-    no_bias = predict("lecun_normal", "tanh", depth=6, width=256)
+    no_bias = predict("lecun_normal", "tanh", depth=6, width=256, batch=256)
     assert not compare(m, no_bias).agree
 
 
 def test_a_wrong_scheme_is_caught() -> None:
     m = propagate("he_normal", "relu", depth=20, width=256, batch=128, seed=5)
-    assert not compare(m, predict("lecun_normal", "relu", depth=20, width=256)).agree
+    assert not compare(m, predict("lecun_normal", "relu", depth=20, width=256, batch=128)).agree
+
+
+def test_a_five_percent_error_per_layer_is_caught_in_a_linear_net() -> None:
+    """Pooled over 64 decorrelated inputs, (1.05)^20 = 2.65× at layer 20 is far outside."""
+    from verify import sample
+
+    scheme = derive.SCHEMES["glorot_uniform"]
+    m = propagate(lambda shape, seed: np.sqrt(1.05) * sample(scheme, shape, rng=seed), "linear",
+                  depth=20, width=256, batch=64, seed=2)
+    p = predict(scheme, "linear", depth=20, width=256, batch=64)
+    assert compare(propagate(scheme, "linear", depth=20, width=256, batch=64, seed=2), p).agree
+    assert not compare(m, p).agree
+    assert compare(m, predict(scheme, "linear", depth=20, width=256)).agree  # one input's: blind
 
 
 def test_tolerance_holds_across_seeds() -> None:
     """A small calibration: 40 seeds of a deep narrow ReLU net, every layer within tolerance."""
     from verify.stats import child_seeds
 
-    p = predict("he_normal", "relu", depth=30, width=64)
+    p = predict("he_normal", "relu", depth=30, width=64, batch=32)
     for s in child_seeds(1, 40):
         m = propagate("he_normal", "relu", depth=30, width=64, batch=32, seed=s)
         assert compare(m, p).agree, s

@@ -155,8 +155,8 @@ def run_propagate(init: str, activation: str, depth: int, width: int | list[int]
     try:
         measured = propagate(init, activation, depth=depth, width=width, batch=batch, seed=seed,
                              backward=backward, bias=bias, slope=slope, progress=_progress)
-        predicted = predict(init, activation, depth=depth, width=width, bias=bias, slope=slope,
-                            alpha=alpha)
+        predicted = predict(init, activation, depth=depth, width=width, batch=batch, bias=bias,
+                            slope=slope, alpha=alpha)
     except ValueError as e:
         raise UsageError(str(e)) from e
     return compare(measured, predicted)

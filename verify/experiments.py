@@ -33,7 +33,7 @@ def tanh_saturation() -> tuple[str, dict[str, Comparison]]:
     runs = {}
     for name in ("small_normal", "standard_normal", "lecun_normal"):
         runs[name] = compare(propagate(name, "tanh", depth=10, width=500, batch=1000, seed=SEED),
-                             predict(name, "tanh", depth=10, width=500))
+                             predict(name, "tanh", depth=10, width=500, batch=1000))
     parts = ["## 1. Ten tanh layers: collapse, saturation, spread\n",
              "Width 500, batch 1000 unit-Gaussian inputs, no bias. Predicted values from the "
              "Gaussian-integral recursion; the std tolerance is the stated ± in log space.\n"]
@@ -87,7 +87,7 @@ def relu_depth(depths: tuple[int, ...] = (10, 30, 50), width: int = 256,
         for name in ("he_normal", "lecun_normal", "glorot_normal"):
             runs[name, d] = compare(propagate(name, "relu", depth=d, width=width, batch=batch,
                                               seed=SEED), predict(name, "relu", depth=d,
-                                                                  width=width))
+                                                                  width=width, batch=batch))
         he = runs["he_normal", d].measured.std[-1]
         for name in ("he_normal", "lecun_normal", "glorot_normal"):
             c = runs[name, d]
