@@ -73,14 +73,16 @@ def linear_variances(sigma2: np.ndarray, widths: Sequence[int]) -> np.ndarray:
 
 def _moments(phi: Activation, q: float) -> dict[str, float]:
     """E[φ^k] for k = 1..4, E[φ'^2], E[φ'^4], the first Hermite coefficients
-    a1 = E[φ·z] and b1 = E[φ²·z], all at x = √q·z, and E[φ²]'s elasticity in q."""
+    a1 = E[φ·z], b1 = E[φ²·z] and g1 = E[φ'²·z], all at x = √q·z, and E[φ²]'s
+    elasticity in q."""
     r = np.sqrt(q) if q > 0 else 1.0
     fns = [phi, lambda x: phi(x) ** 2, lambda x: phi(x) ** 3, lambda x: phi(x) ** 4,
            lambda x: phi.grad(x) ** 2, lambda x: phi.grad(x) ** 4,
-           lambda x: phi(x) * x / r, lambda x: phi(x) ** 2 * x / r]
-    m1, m2, m3, m4, d2, d4, a1, b1 = expect(fns, q)
-    out = {"m1": m1, "m2": m2, "m4": m4, "var": max(m2 - m1**2, 0.0), "d2": d2,
-           "a1": a1, "b1": b1,
+           lambda x: phi(x) * x / r, lambda x: phi(x) ** 2 * x / r,
+           lambda x: phi.grad(x) ** 2 * x / r]
+    m1, m2, m3, m4, d2, d4, a1, b1, g1 = expect(fns, q)
+    out = {"m1": m1, "m2": m2, "m4": m4, "var": max(m2 - m1**2, 0.0), "d2": d2, "d4": d4,
+           "a1": a1, "b1": b1, "g1": g1,
            "kappa": m4 / m2**2 if m2 > 0 else 0.0,
            "kappa_grad": d4 / d2**2 if d2 > 0 else 0.0}
     out["central4"] = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
@@ -123,12 +125,12 @@ def _band(phi: Activation, row: dict[str, float], s_q: float,
 
 def _drift(phi: Activation, row: dict[str, float], log_bias: float,
            s_q: float) -> dict[str, float]:
-    """The pooled statistics' second-order drift: E[a], E[a²] and Var(a) averaged over
+    """The pooled statistics' second-order drift: E[a], E[a²], Var(a) and E[φ'²] averaged over
     inputs whose q_b = q·e^δ spread with δ ~ N(log_bias − s_q²/2, s_q²) (so E[q_b] =
     q·e^{log_bias}), by Gauss–Hermite in δ, against their values at q."""
     nodes, weights = HERMITE
-    fns = [phi, lambda x: phi(x) ** 2]
-    m1, m2 = weights @ np.array([expect(fns, row["q"] * np.exp(
+    fns = [phi, lambda x: phi(x) ** 2, lambda x: phi.grad(x) ** 2]
+    m1, m2, d2 = weights @ np.array([expect(fns, row["q"] * np.exp(
         np.clip(log_bias - s_q**2 / 2 + s_q * t, -LOG_Q_CAP, LOG_Q_CAP)))
                                  for t in nodes])
     var = max(m2 - m1**2, 0.0)
@@ -137,7 +139,8 @@ def _drift(phi: Activation, row: dict[str, float], log_bias: float,
         return 0.0 if value == centre else np.log(value / centre) if value * centre > 0 else np.inf
 
     return {"mean_drift": abs(m1 - row["m1"]), "m2_drift": log_ratio(m2, row["m2"]),
-            "var_drift": abs(log_ratio(var, row["var"]))}
+            "var_drift": abs(log_ratio(var, row["var"])),
+            "grad_drift": abs(log_ratio(d2, row["d2"]))}
 
 
 def _cross(c1: float, var: float, mu: tuple[float, float]) -> float:
@@ -231,6 +234,8 @@ def predict(init: object, activation_name: str, *, depth: int, width: int | Sequ
         one = _band(phi, row, row["s_q"], k)
         row |= {key: one[key] for key in ("grad_shift", "e_band", "m2_up")}
         fresh = _fresh(row, mu, batch, widths[l])
+        row["grad_cross"] = (_cross(row["g1"], row["d4"] - row["d2"] ** 2, mu) / row["d2"] ** 2
+                             if row["d2"] > 0 else 0.0)
         row["var_tol"] = row["var_drift"] + row["var_shift"] + k * np.sqrt(fresh["var"])
         row["mean_tol"] = (row["mean_drift"] + row["mean_shift"]
                            + k * np.sqrt(fresh["mean"] * (row["var_max"] / row["var"]
@@ -246,16 +251,39 @@ def predict(init: object, activation_name: str, *, depth: int, width: int | Sequ
     for l in range(depth, 0, -1):
         g *= rows[l - 1]["d2"]
         grad[l - 1] = g
-        g *= widths[l - 1] * sigma2[l - 1]
+        g *= widths[l] * sigma2[l - 1]  # back through W_l: n_l·σ_l²
 
     col = {key: np.array([r[key] for r in rows]) for key in rows[0]}
-    n = np.array(widths[1:], dtype=float)
-    fresh = np.maximum(3 * col["kappa_grad"] - 1, 0) / n
-    grad_tol = k * np.sqrt(np.cumsum(fresh[::-1])[::-1]) + np.cumsum(col["grad_shift"][::-1])[::-1]
     return Profile("predicted", activation_name, widths, col["m1"], np.sqrt(col["var"]),
                    col["var"], grad, pre_var=col["q"],
                    tolerance={"var": col["var_tol"], "mean": col["mean_tol"],
-                              "grad_var": grad_tol})
+                              "grad_var": _grad_tolerance(col, widths, batch, k)})
+
+
+def _grad_tolerance(col: dict[str, np.ndarray], widths: Sequence[int], batch: int,
+                    k: float) -> np.ndarray:
+    """log Var(δ_l)'s tolerance: the fresh noise of every layer m ≥ l, pooled over the batch,
+    plus the moves of E[φ'²] within one input's band q_m·e^{±k·s_m} and its drift. The
+    moves stay per input: a batch's gradient follows its inputs with the largest q, whose
+    E[φ'²] is off in the same direction at every layer.
+
+    One unit's δ² = X²φ'(z)², X = (W_{m+1}ᵀδ_{m+1})_j Gaussian and independent of z:
+    relative variance 3κ' − 1. Between two inputs X correlates by ρ_δ, the cosine of
+    their δ_{m+1}, so the cross covariance is ≤ Cov(φ'(u)², φ'(v)²)/E[φ'²]² + 2κ'·E[ρ_δ²],
+    with E[ρ_δ²] = 0 under the independent output gradients and growing downwards by
+    E[X_b²X_c²φ'_b²φ'_c²]/(n·E[φ'²]²) ≤ (1 + cross + 2κ'·E[ρ_δ²])/n. The pooled spread
+    is kept at or above Fenton–Wilkinson's for one input's spread."""
+    n = np.array(widths[1:], dtype=float)
+    one = np.maximum(3 * col["kappa_grad"] - 1, 0) / n
+    pooled, rho2 = np.empty_like(one), 0.0
+    for m in range(len(n) - 1, -1, -1):
+        cross = col["grad_cross"][m] + 2 * col["kappa_grad"][m] * rho2
+        pooled[m] = _pooled(one[m], min(cross / n[m], one[m]), batch)
+        rho2 = min(rho2 + (1 + col["grad_cross"][m] + 2 * col["kappa_grad"][m] * rho2) / n[m], 1.0)
+    spread = np.maximum(np.sqrt(np.cumsum(pooled[::-1])[::-1]),
+                        [_fenton_wilkinson(s, batch) for s in np.sqrt(np.cumsum(one[::-1])[::-1])])
+    moves = np.cumsum((col["grad_shift"] + col["grad_drift"])[::-1])[::-1]
+    return k * spread + moves
 
 
 @dataclass(frozen=True)
