@@ -86,7 +86,6 @@ def _moments(phi: Activation, q: float) -> dict[str, float]:
            "kappa": m4 / m2**2 if m2 > 0 else 0.0,
            "kappa_grad": d4 / d2**2 if d2 > 0 else 0.0}
     out["central4"] = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
-    out["kappa_c"] = out["central4"] / out["var"] ** 2 if out["var"] > 0 else 0.0
     out["e_m2"] = 0.0  # the elasticity d log E[φ²] / d log q, by a central difference
     if q > 0:
         up, down = (expect(fns[1:2], q * np.exp(sign * STEP))[0] for sign in (1, -1))
