@@ -1,13 +1,15 @@
 """How often Monte Carlo and theory disagree: false alarms, and the power to see a wrong variance.
 
-    python benchmarks/propagate_calibration.py [SEEDS] [WIDTH] [ERROR] [BATCH]  (1000 64 0 64)
+    python benchmarks/propagate_calibration.py [SEEDS] [WIDTH] [ERROR] [BATCH] [BIAS]
+    (defaults 1000 64 0 64 0)
 
 For each activation, a variance-preserving scheme, depth 20, BATCH inputs and SEEDS
 seeds spawned from one SeedSequence: how many runs `compare` calls a
 disagreement (at the default family-wise α = 1e-6 per run), and the largest
 |measured − predicted| / tolerance seen over every layer and quantity. With
 ERROR > 0 every weight is drawn with variance (1 + ERROR)·Var(W) while the
-prediction keeps Var(W), so the disagreements are detections. Prints a Markdown
+prediction keeps Var(W), so the disagreements are detections. BIAS > 0 adds
+biases b ~ N(0, BIAS²) to every layer, in the nets and in the predictions. Prints a Markdown
 table (docs/evidence/propagation-calibration.md).
 """
 
@@ -42,17 +44,18 @@ def scaled(name: str, error: float) -> object:
 
 
 def main(seeds: int = 1000, width: int = 64, error: float = 0.0, batch: int = 64,
-         depth: int = 20) -> None:
+         bias: float = 0.0, depth: int = 20) -> None:
     print(f"Depth {depth}, width {width}, batch {batch}, {seeds} seeds per activation, "
-          f"weight variance off by {error:.0%}.\n")
+          f"weight variance off by {error:.0%}" + (f", bias sd {bias:g}" if bias else "") + ".\n")
     print("| activation | init | disagreements | median share of tolerance | 99% | largest |")
     print("|---|---|---|---|---|---|")
     for act, init in SETTINGS.items():
-        p = predict(init, act, depth=depth, width=width, batch=batch)
+        p = predict(init, act, depth=depth, width=width, batch=batch, bias=bias)
         drawn = scaled(init, error) if error else init
         shares, bad = [], 0
         for s in child_seeds(2024, seeds):
-            c = compare(propagate(drawn, act, depth=depth, width=width, batch=batch, seed=s), p)
+            c = compare(propagate(drawn, act, depth=depth, width=width, batch=batch, seed=s,
+                                  bias=bias), p)
             bad += not c.agree
             shares.append(worst(c))
         q = np.quantile(shares, [0.5, 0.99, 1.0])
@@ -61,4 +64,5 @@ def main(seeds: int = 1000, width: int = 64, error: float = 0.0, batch: int = 64
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(*(int(a) for a in args[:2]), *(float(a) for a in args[2:3]), *(int(a) for a in args[3:4]))
+    main(*(int(a) for a in args[:2]), *(float(a) for a in args[2:3]), *(int(a) for a in args[3:4]),
+         *(float(a) for a in args[4:5]))
