@@ -18,7 +18,7 @@ from derive.activations import slope, z
 from derive.depth import L, depth, weight, width
 from derive.nonlinear import ACTIVATIONS, EXACT, exact_moment, form, ndtr, selu_constants, sigmoid
 from derive.notation import Var
-from verify import experiments
+from verify import experiments, sample
 from verify.cli import main
 from verify.gaussian import activation, expect
 from verify.montecarlo import layer_widths, propagate
@@ -137,8 +137,6 @@ def test_a_wrong_scheme_is_caught() -> None:
 
 def test_a_five_percent_error_per_layer_is_caught_in_a_linear_net() -> None:
     """Pooled over 64 decorrelated inputs, (1.05)^20 = 2.65× at layer 20 is far outside."""
-    from verify import sample
-
     scheme = derive.SCHEMES["glorot_uniform"]
     m = propagate(lambda shape, seed: np.sqrt(1.05) * sample(scheme, shape, rng=seed), "linear",
                   depth=20, width=256, batch=64, seed=2)

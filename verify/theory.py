@@ -28,9 +28,10 @@ A prediction's tolerance is the sum of three parts: its largest move when q_l is
 re-evaluated at q_l·e^{±k·p_l}; k times the sd of its fresh noise; and the drift of a
 batch mean, which is E[a], E[a²] or Var(a) averaged over inputs whose log q spreads
 by s_l (Gauss–Hermite).
-Gradients keep one input's bound: k·√(Σ (3κ'_m − 1)/n_m) with κ' = E[φ'⁴]/E[φ'²]²,
-plus the moves at q_l·e^{±k·s_l} summed over the layers above. k is the two-sided
-normal quantile at α / (number of comparisons).
+Gradients pool their fresh noise the same way (one input's is (3κ'_m − 1)/n_m with
+κ' = E[φ'⁴]/E[φ'²]², summed over the layers above), but keep one input's moves of
+E[φ'²] at q_l·e^{±k·s_l}, summed over the layers above. k is the two-sided normal
+quantile at α / (number of comparisons).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from verify.montecarlo import Profile, layer_widths
 
 STEP = 1e-3  # central difference in log q for the elasticities
 LOG_Q_CAP = 40.0  # the widest band in log q: e^40·q is past every scale that matters
-HERMITE = (lambda t, w: (t, w / w.sum()))(*np.polynomial.hermite_e.hermegauss(7))
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(7)
+HERMITE = (_NODES, _WEIGHTS / _WEIGHTS.sum())  # expectations over z ~ N(0, 1)
 
 
 def weight_variances(init: object, widths: Sequence[int]) -> np.ndarray:
@@ -112,7 +114,7 @@ def _band(phi: Activation, row: dict[str, float], s_q: float,
         return max(abs(np.log(v / centre)) if v > 0 else np.inf for v in values)
 
     (_, up, _), (_, down, _) = band
-    centre = expect(fns[1:2], row["q"])[0]
+    centre = row["m2"]
     secant = [np.log(up / centre), np.log(centre / down)] if width > 0 and down > 0 else [0.0]
     return {"mean_shift": max(abs(m1 - row["m1"]) for m1, _, _ in band),
             "var_max": max(row["var"], *var),
@@ -165,7 +167,8 @@ def _fresh(row: dict[str, float], mu: tuple[float, float], batch: int,
     """Layer l's own noise, given a_{l−1}, in statistics pooled over n units and `batch`
     inputs: the relative variances of E[a²] and Var(a) (Var(a) = E[g], g = (φ − E[φ])²,
     Var g = μ4 − Var(a)², g's first Hermite coefficient E[φ²z] − 2E[φ]E[φz]), the
-    variance of the mean, and E[η²] ≤ E[φ(u)²φ(v)²]/(n·E[φ²]²) for the next correlation."""
+    variance of the mean, E[η²] ≤ E[φ(u)²φ(v)²]/(n·E[φ²]²) for the next correlation, and
+    the cross covariance of φ'² between two inputs relative to E[φ'²]², for the gradients."""
     m2, var = row["m2"], row["var"]
     var_m2 = row["m4"] - m2**2
     cross_m2 = _cross(row["b1"], var_m2, mu)
@@ -174,7 +177,9 @@ def _fresh(row: dict[str, float], mu: tuple[float, float], batch: int,
     return {"m2": _pooled(var_m2, cross_m2, batch) / (n * m2**2) if m2 > 0 else 0.0,
             "var": _pooled(var_g, cross_g, batch) / (n * var**2) if var > 0 else 0.0,
             "mean": _pooled(var, _cross(row["a1"], var, mu), batch) / n,
-            "noise": (1 + cross_m2 / m2**2) / n if m2 > 0 else 1.0}
+            "noise": (1 + cross_m2 / m2**2) / n if m2 > 0 else 1.0,
+            "grad_cross": (_cross(row["g1"], row["d4"] - row["d2"] ** 2, mu) / row["d2"] ** 2
+                           if row["d2"] > 0 else 0.0)}
 
 
 def _correlations(mu: tuple[float, float], prev: dict[str, float], gain: float, q: float,
@@ -233,8 +238,7 @@ def predict(init: object, activation_name: str, *, depth: int, width: int | Sequ
         one = _band(phi, row, row["s_q"], k)
         row |= {key: one[key] for key in ("grad_shift", "e_band", "m2_up")}
         fresh = _fresh(row, mu, batch, widths[l])
-        row["grad_cross"] = (_cross(row["g1"], row["d4"] - row["d2"] ** 2, mu) / row["d2"] ** 2
-                             if row["d2"] > 0 else 0.0)
+        row["grad_cross"] = fresh["grad_cross"]
         row["var_tol"] = row["var_drift"] + row["var_shift"] + k * np.sqrt(fresh["var"])
         row["mean_tol"] = (row["mean_drift"] + row["mean_shift"]
                            + k * np.sqrt(fresh["mean"] * (row["var_max"] / row["var"]
@@ -278,7 +282,7 @@ def _grad_tolerance(col: dict[str, np.ndarray], widths: Sequence[int], batch: in
     for m in range(len(n) - 1, -1, -1):
         cross = col["grad_cross"][m] + 2 * col["kappa_grad"][m] * rho2
         pooled[m] = _pooled(one[m], min(cross / n[m], one[m]), batch)
-        rho2 = min(rho2 + (1 + col["grad_cross"][m] + 2 * col["kappa_grad"][m] * rho2) / n[m], 1.0)
+        rho2 = min(rho2 + (1 + cross) / n[m], 1.0)
     spread = np.maximum(np.sqrt(np.cumsum(pooled[::-1])[::-1]),
                         [_fenton_wilkinson(s, batch) for s in np.sqrt(np.cumsum(one[::-1])[::-1])])
     moves = np.cumsum((col["grad_shift"] + col["grad_drift"])[::-1])[::-1]
