@@ -29,12 +29,16 @@ lint: $(VENV)/.installed
 test: lint
 	$(BIN)/python -m pytest
 
+# The documents record PyTorch's gains and every framework's findings: refuse, writing
+# nothing, unless all of them are installed (`make frameworks`).
 docs: $(VENV)/.installed
+	$(BIN)/python -m initproof.extras "make docs" torch jax flax keras matplotlib
 	$(BIN)/initproof derive --out docs/derivations
-	$(BIN)/python -m verify.experiments docs/experiments
-	KERAS_BACKEND=numpy $(BIN)/initproof crosscheck all --out docs/crosscheck.md
+	$(BIN)/python -m initproof.experiments docs/experiments
+	KERAS_BACKEND=numpy $(BIN)/initproof crosscheck torch jax keras --out docs/crosscheck.md
 
 bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/import_speed.py
 	$(BIN)/python benchmarks/derive_speed.py
 	$(BIN)/python benchmarks/propagate_speed.py
 

@@ -16,8 +16,7 @@ from collections import defaultdict
 from scipy import stats
 
 import derive
-from verify import check, sample
-from verify.stats import child_seeds
+from verify import check, child_seeds, sample
 
 SHAPE = (96, 64)
 

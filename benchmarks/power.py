@@ -15,9 +15,9 @@ import numpy as np
 from scipy import stats
 
 import derive
-from verify import check, fans, sample
-from verify.battery import default_samples
-from verify.stats import child_seeds, distribution
+from verify import check, child_seeds, fans, sample
+from verify.checking import default_samples
+from verify.checking.statistics import distribution
 
 S = derive.SCHEMES
 SHAPE = (96, 64)  # non-square: fan_in 64, fan_out 96

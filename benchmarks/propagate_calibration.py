@@ -20,8 +20,7 @@ import sys
 import numpy as np
 
 from derive import SCHEMES
-from verify import compare, predict, propagate, sample
-from verify.stats import child_seeds
+from verify import child_seeds, compare, predict, propagate, sample
 
 SETTINGS = {"linear": "glorot_uniform", "tanh": "lecun_normal", "relu": "he_normal",
             "leaky_relu": "he_uniform", "sigmoid": "lecun_normal", "elu": "lecun_normal",

@@ -6,7 +6,7 @@ Two baselines, timed in the same run: the products alone (a·Wᵀ per layer
 forward, δ·W per layer backward, on weights drawn beforehand), and the products
 plus numpy drawing the weights. `propagate` also applies φ and φ' and keeps the
 statistics; the second ratio is what that bookkeeping costs. Peak memory is
-measured with tracemalloc against the bound stated in `verify.montecarlo`.
+measured with tracemalloc against the bound stated in `verify.propagation.montecarlo`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 
 from verify import propagate
-from verify.montecarlo import HISTOGRAM_VALUES
+from verify.propagation.montecarlo import HISTOGRAM_VALUES
 
 
 def main(depth: int = 20, width: int = 1024, batch: int = 1024, repeats: int = 3) -> None:

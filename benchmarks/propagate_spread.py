@@ -15,8 +15,7 @@ import sys
 
 import numpy as np
 
-from verify import predict, propagate
-from verify.stats import child_seeds
+from verify import child_seeds, predict, propagate
 
 LAYERS = (1, 5, 10, 20)
 

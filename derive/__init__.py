@@ -2,24 +2,59 @@
 
 Every initializer's variance and bound in the catalogue (`SCHEMES`,
 `variance_scaling`) is computed from these derivations, never typed in.
+Importing derive proves nothing: derivations and the catalogue are built on first use.
 """
 
-from derive.activations import activations
-from derive.conditions import conditions
-from derive.depth import depth
-from derive.derivation import Derivation, Step, StepError
-from derive.distributions import truncated_normal, uniform
-from derive.moments import preactivation_variance, product_variance
-from derive.notation import fan_in, fan_out
-from derive.schemes import DISTRIBUTIONS, MODES, SCHEMES, Scheme, variance_scaling
-from derive.symmetry import symmetry
+from derive.activation_forms import (
+    ACTIVATIONS,
+    EXACT,
+    derivative,
+    exact_gain,
+    exact_moment,
+    form,
+    selu_constants,
+)
+from derive.derivation import Derivation, Step, StepError, chain, solve_one
+from derive.notation import E, Var, fan_in, fan_out, latex
+from derive.proofs import (
+    activations,
+    conditions,
+    depth,
+    derivations,
+    preactivation_variance,
+    product_variance,
+    symmetry,
+    truncated_normal,
+    uniform,
+)
+from derive.proofs.activations import slope, z
+from derive.proofs.depth import L, c, layer_factor_at
+from derive.render import (
+    catalogue_latex,
+    catalogue_markdown,
+    derivation_latex,
+    derivation_markdown,
+    display_form,
+)
+from derive.schemes import (
+    DISTRIBUTIONS,
+    MODES,
+    SCHEMES,
+    Scheme,
+    fixed_normal,
+    fixed_truncated_normal,
+    fixed_uniform,
+    leaky_he_scale,
+    variance_scaling,
+)
 
-
-def derivations() -> list[Derivation]:
-    """The derivations, in the order each builds on the ones before."""
-    return [product_variance(), preactivation_variance(), activations(), depth(),
-            conditions(), uniform(), truncated_normal(), symmetry()]
-
-
-__all__ = ["DISTRIBUTIONS", "MODES", "SCHEMES", "Derivation", "Scheme", "Step", "StepError",
-           "derivations", "fan_in", "fan_out", "variance_scaling"]
+__all__ = [
+    "ACTIVATIONS", "DISTRIBUTIONS", "EXACT", "MODES", "SCHEMES", "Derivation", "E", "L", "Scheme",
+    "Step", "StepError", "Var", "activations", "c", "catalogue_latex", "catalogue_markdown",
+    "chain", "conditions", "depth", "derivation_latex", "derivation_markdown", "derivations",
+    "derivative", "display_form", "exact_gain", "exact_moment", "fan_in", "fan_out",
+    "fixed_normal", "fixed_truncated_normal", "fixed_uniform", "form", "latex",
+    "layer_factor_at", "leaky_he_scale", "preactivation_variance", "product_variance",
+    "selu_constants", "slope", "solve_one", "symmetry", "truncated_normal", "uniform",
+    "variance_scaling", "z",
+]

@@ -85,15 +85,3 @@ class Derivation:
                     f"{sp.sstr(step.old)} = {sp.sstr(step.new)}"
                 )
         return self
-
-    def to_latex(self) -> str:
-        """The derivation as a LaTeX section (amsmath `align*`)."""
-        from derive.render import derivation_latex
-
-        return derivation_latex(self)
-
-    def to_markdown(self) -> str:
-        """The derivation as GitHub Markdown with `$$` display math."""
-        from derive.render import derivation_markdown
-
-        return derivation_markdown(self)

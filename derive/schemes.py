@@ -1,5 +1,8 @@
 """The scheme catalogue: one core, `variance_scaling`, and its named specializations.
 
+The catalogue `SCHEMES` is built on first use: building it proves the
+conditions with sympy, which takes seconds, and importing derive should not.
+
 variance = scale · v_mode, with v_mode from the conditions (5): 1/fan_in,
 1/fan_out, 2/(fan_in + fan_out) or 1/√(fan_in·fan_out), and 1 when the mode
 is None (a fixed variance). The bound is the uniform half-width √(3·variance)
@@ -9,17 +12,20 @@ is None (a fixed variance). The bound is the uniform half-width √(3·variance)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from numbers import Real
 
 import sympy as sp
 
-from derive.conditions import conditions
-from derive.distributions import TRUNCATION, truncated_normal, uniform
-from derive.distributions import b as half_width_symbol
-from derive.distributions import v as variance_symbol
 from derive.notation import fan_in, fan_out
+from derive.proofs.activations import slope
+from derive.proofs.conditions import conditions
+from derive.proofs.truncated_normal import TRUNCATION, truncated_normal
+from derive.proofs.uniform import b as half_width_symbol
+from derive.proofs.uniform import uniform
+from derive.proofs.uniform import v as variance_symbol
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
@@ -111,6 +117,30 @@ def variance_scaling(scale: float | sp.Expr, mode: str | None, distribution: str
     return _scheme(name, exact, mode, distribution)
 
 
+def fixed_normal(std: float) -> Scheme:
+    """N(0, std²): a fixed variance, whatever the fans."""
+    return variance_scaling(sp.nsimplify(std) ** 2, None, "normal", name=f"N(0, {std}^2)")
+
+
+def fixed_truncated_normal(std: float) -> Scheme:
+    """A normal cut at ±2σ whose standard deviation after the cut is `std`."""
+    return variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal",
+                            name=f"truncated normal with std {std}")
+
+
+def fixed_uniform(half_width: float) -> Scheme:
+    """U(−b, b), variance b²/3 from the uniform derivation (6)."""
+    variance = uniform().results["variance"].subs(half_width_symbol, sp.nsimplify(half_width))
+    return variance_scaling(variance, None, "uniform", name=f"U(-{half_width}, {half_width})")
+
+
+def leaky_he_scale(negative_slope: float) -> sp.Expr:
+    """2/(1 + a²): the leaky-ReLU He variance (5) times fan_in, at slope a."""
+    scale = sp.simplify(conditions().results["leaky_he"] * fan_in)
+    return scale.subs(slope, sp.nsimplify(negative_slope))
+
+
+@cache
 def _catalogue() -> dict[str, Scheme]:
     """Every named scheme, aliases pointing to the same objects."""
     results = conditions().results
@@ -134,4 +164,20 @@ def _catalogue() -> dict[str, Scheme]:
     return schemes
 
 
-SCHEMES: dict[str, Scheme] = _catalogue()
+class Catalogue(Mapping[str, Scheme]):
+    """name → `Scheme` for every named scheme; built on first use."""
+
+    def __getitem__(self, name: str) -> Scheme:
+        return _catalogue()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_catalogue())
+
+    def __len__(self) -> int:
+        return len(_catalogue())
+
+    def __repr__(self) -> str:
+        return f"SCHEMES({', '.join(self)})"
+
+
+SCHEMES = Catalogue()

@@ -1,7 +1,10 @@
 """initproof.verify: calibrated statistical checks of initializers against derive's formulas.
 
 Every number checked against is computed from `derive`; nothing is re-typed here.
-Names load on first use, so that the pytest plugin imports nothing heavy.
+Three capabilities, each in its own package: `checking` (one initializer against a
+claim), `propagation` (signal through depth, theory against Monte Carlo) and
+`frameworks` (frameworks' initializers through adapters). Names load on first use,
+so that the pytest plugin imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -9,12 +12,18 @@ from __future__ import annotations
 import importlib
 
 _HOME = {
-    "CONVENTIONS": "verify.layout", "fans": "verify.layout", "sample": "verify.sampling",
-    "Check": "verify.battery", "Report": "verify.battery", "check": "verify.battery",
-    "assert_initializer": "verify.battery", "propagate": "verify.montecarlo",
-    "Profile": "verify.montecarlo", "predict": "verify.theory", "compare": "verify.theory",
-    "gain": "verify.theory", "crosscheck": "verify.frameworks",
-    "identify": "verify.identification",
+    "CONVENTIONS": "verify.layout", "fans": "verify.layout",
+    "Initializer": "verify.sampling", "sample": "verify.sampling",
+    "child_seeds": "verify.sampling", "initializer": "verify.sampling",
+    "Check": "verify.checking", "Report": "verify.checking", "check": "verify.checking",
+    "assert_initializer": "verify.checking",
+    "Profile": "verify.propagation", "Tolerance": "verify.propagation",
+    "Comparison": "verify.propagation", "Gain": "verify.propagation",
+    "propagate": "verify.propagation", "predict": "verify.propagation",
+    "compare": "verify.propagation", "gain": "verify.propagation",
+    "Adapter": "verify.frameworks", "Entry": "verify.frameworks", "Row": "verify.frameworks",
+    "Candidate": "verify.frameworks", "crosscheck": "verify.frameworks",
+    "identify": "verify.frameworks",
 }
 __all__ = sorted(_HOME)
 
@@ -23,3 +32,7 @@ def __getattr__(name: str) -> object:
     if name not in _HOME:
         raise AttributeError(f"module 'verify' has no attribute {name!r}")
     return getattr(importlib.import_module(_HOME[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,17 +1,38 @@
-"""numpy samplers for every scheme of `derive.SCHEMES`, parameters lambdified from derive.
+"""numpy samplers for derive's schemes, and the contract an initializer under test meets.
 
 normal: N(0, σ²); truncated_normal: σ·z with z ~ N(0, 1) kept where |z| ≤ bound/σ
-(rejection); uniform: U(−b, b).
+(rejection); uniform: U(−b, b). σ and b are lambdified from derive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
-from derive import Scheme
+from derive import SCHEMES, Scheme
 from verify.layout import fans
+
+
+class Initializer(Protocol):
+    """An initializer under test: an array of `shape` drawn reproducibly from `seed`."""
+
+    def __call__(self, shape: tuple[int, ...], seed: int, /) -> np.ndarray: ...
+
+
+def child_seeds(seed: int, count: int) -> list[int]:
+    """`count` independent integer seeds spawned from `seed` by numpy.random.SeedSequence."""
+    return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(count)]
+
+
+def resolve(scheme: Scheme | str) -> Scheme:
+    """A `derive.Scheme`, given itself or its name in `derive.SCHEMES`."""
+    if isinstance(scheme, Scheme):
+        return scheme
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; valid: {', '.join(SCHEMES)}")
+    return SCHEMES[scheme]
 
 
 def draw(scheme: Scheme, size: int, fan_in: float, fan_out: float,
@@ -34,11 +55,26 @@ def draw(scheme: Scheme, size: int, fan_in: float, fan_out: float,
     return out * sigma
 
 
-def sample(scheme: Scheme, shape: Sequence[int], *, rng: np.random.Generator | int | None = None,
-           convention: str = "torch", dtype: np.dtype | type = np.float64,
-           **axes: object) -> np.ndarray:
-    """An array of this shape drawn from the scheme, fans read in `convention`'s layout."""
+def sample(scheme: Scheme | str, shape: Sequence[int], *,
+           rng: np.random.Generator | int | None = None, convention: str = "torch",
+           dtype: np.dtype | type = np.float64, **axes: object) -> np.ndarray:
+    """An array of this shape drawn from the scheme, fans read in `convention`'s layout.
+
+    >>> sample("he_uniform", (3, 2), rng=0).shape
+    (3, 2)
+    """
+    scheme = resolve(scheme)
     fan_in, fan_out = fans(shape, convention, **axes)  # type: ignore[arg-type]
     rng = np.random.default_rng(rng)
     size = int(np.prod(shape))
     return draw(scheme, size, fan_in, fan_out, rng).astype(dtype, copy=False).reshape(tuple(shape))
+
+
+def initializer(init: Initializer | Scheme | str) -> Initializer:
+    """`init(shape, seed)` for a scheme name, a `derive.Scheme`, or such a callable."""
+    if isinstance(init, str | Scheme):
+        scheme = resolve(init)
+        return lambda shape, seed: sample(scheme, shape, rng=seed)
+    if callable(init):
+        return init
+    raise TypeError(f"init must be a scheme name, a Scheme or a callable, got {init!r}")

@@ -7,12 +7,12 @@ and convergence experiments.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 
 import numpy as np
 
-Init = Callable[[tuple[int, ...], int], np.ndarray]
+from verify.sampling import Initializer, child_seeds
 
 
 def spirals(n: int, seed: int = 0, noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
@@ -24,10 +24,8 @@ def spirals(n: int, seed: int = 0, noise: float = 0.2) -> tuple[np.ndarray, np.n
     return x, np.concatenate([np.ones(n), -np.ones(n)])
 
 
-def init_params(init: Init, sizes: Sequence[int], seed: int) -> list[np.ndarray]:
+def init_params(init: Initializer, sizes: Sequence[int], seed: int) -> list[np.ndarray]:
     """[W_1, b_1, …, W_L, b_L]: weights from `init((out, in), seed)`, biases zero."""
-    from verify.stats import child_seeds
-
     params = []
     for (n_in, n_out), s in zip(pairwise(sizes), child_seeds(seed, len(sizes) - 1),
                                 strict=True):

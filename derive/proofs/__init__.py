@@ -1,0 +1,21 @@
+"""The derivations, one module each, in the order each builds on the ones before."""
+
+from derive.derivation import Derivation
+from derive.proofs.activations import activations
+from derive.proofs.conditions import conditions
+from derive.proofs.depth import depth
+from derive.proofs.preactivation import preactivation_variance
+from derive.proofs.product_variance import product_variance
+from derive.proofs.symmetry import symmetry
+from derive.proofs.truncated_normal import truncated_normal
+from derive.proofs.uniform import uniform
+
+
+def derivations() -> list[Derivation]:
+    """The derivations, in the order each builds on the ones before."""
+    return [product_variance(), preactivation_variance(), activations(), depth(),
+            conditions(), uniform(), truncated_normal(), symmetry()]
+
+
+__all__ = ["activations", "conditions", "depth", "derivations", "preactivation_variance",
+           "product_variance", "symmetry", "truncated_normal", "uniform"]

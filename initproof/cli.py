@@ -1,0 +1,205 @@
+"""The `initproof` command line: derive | verify | propagate | crosscheck | report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from initproof import UsageError, __version__
+from initproof.runs import (
+    prove,
+    resolve_schemes,
+    run_crosscheck,
+    run_propagate,
+    run_verify,
+    scheme_table,
+    write_derivation_docs,
+)
+
+
+def cmd_derive(args: argparse.Namespace) -> int:
+    names = resolve_schemes(args.schemes)
+    print("Derivations (each step re-proved by sympy):")
+    derivations = prove(sys.stdout)
+    if args.out is not None:
+        written = write_derivation_docs(args.out, derivations)
+        print(f"wrote {len(written)} files to {args.out}")
+    from derive import SCHEMES
+
+    print()
+    print(scheme_table(names or [n for n, s in SCHEMES.items() if s.name == n], args.latex))
+    return 0
+
+
+def _parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(d) for d in text.replace("x", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"shape must look like 256,128 or 64x3x3x3, got {text!r}") from None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from derive import SCHEMES
+
+    names = resolve_schemes(args.schemes) or [n for n, s in SCHEMES.items() if s.name == n]
+    reports = run_verify(names, args.shape, args.convention, args.seed, args.samples, args.alpha)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+    else:
+        print("\n\n".join(str(r) for r in reports))
+        print(f"\n{sum(r.passed for r in reports)} passed, "
+              f"{sum(not r.passed for r in reports)} failed")
+    return 0 if all(r.passed for r in reports) else 1
+
+
+def _widths(text: str) -> int | list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"width must be an integer or depth + 1 integers like 64,128,128, got {text!r}"
+        ) from None
+    return values[0] if len(values) == 1 else values
+
+
+def cmd_propagate(args: argparse.Namespace) -> int:
+    import json
+
+    c = run_propagate(args.init, args.activation, args.depth, args.width, args.batch, args.seed,
+                      args.bias, args.slope, not args.no_backward, args.alpha)
+    if args.json:
+        print(json.dumps({"init": args.init, "agree": c.agree, "alpha": args.alpha,
+                          "measured": c.measured.to_dict(), "predicted": c.predicted.to_dict(),
+                          "ok": {k: [bool(x) for x in v] for k, v in c.ok.items()}}, indent=2))
+    else:
+        print(f"{args.init} + {args.activation}: depth {args.depth}, widths "
+              f"{','.join(map(str, c.measured.widths))}, batch {args.batch}, seed {args.seed}")
+        print(f"tolerances at family-wise alpha = {args.alpha:g}: mean absolute; std and grad "
+              "var as +-log, from the spread of the estimate (see verify.theory)")
+        print(c)
+    if args.plot is not None:
+        from initproof.figures import plot_profiles
+
+        try:
+            plot_profiles([(f"{args.init} + {args.activation}", c.measured, c.predicted)],
+                          args.plot)
+        except ImportError as e:
+            raise UsageError(str(e)) from e
+        except OSError as e:
+            raise UsageError(f"cannot write {args.plot}: {e.strerror or e}") from e
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0 if c.agree else 1
+
+
+def cmd_crosscheck(args: argparse.Namespace) -> int:
+    import json
+
+    from initproof.documents import crosscheck_document, crosscheck_markdown
+    from initproof.files import write_text
+
+    rows = run_crosscheck(args.frameworks, args.seed, args.alpha)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
+    elif args.markdown:
+        print(crosscheck_markdown(rows))
+    else:
+        for r in rows:
+            print(f"{'ok  ' if r.passed else 'DIFF'} {r.framework:6s} {r.initializer:58s} "
+                  f"{'x'.join(map(str, r.shape)):12s} {r.dtype:9s} {r.claim}")
+        print("\n" + crosscheck_markdown(rows).split("### Findings\n", 1)[1])
+    if args.out is not None:
+        try:
+            write_text(args.out, crosscheck_document(rows, args.alpha))
+        except OSError as e:
+            raise UsageError(f"cannot write {args.out}: {e.strerror or e}") from e
+        print(f"wrote {args.out}", file=sys.stderr)
+    mismatches = sum(not r.passed for r in rows)
+    print(f"{len(rows) - mismatches} match, {mismatches} mismatch", file=sys.stderr)
+    return 1 if args.strict and mismatches else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from initproof.report import report
+
+    return report(args.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="initproof", description="Prove and check neural-network weight initializers.")
+    parser.add_argument("--version", action="version", version=f"initproof {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("derive", help="re-prove the derivations; show schemes; write docs")
+    p.add_argument("schemes", nargs="*", metavar="SCHEME", help="schemes to show (default: all)")
+    p.add_argument("--out", type=Path, help="write LaTeX and Markdown documents to this folder")
+    p.add_argument("--latex", action="store_true", help="show formulas as LaTeX")
+    p.set_defaults(func=cmd_derive)
+
+    p = sub.add_parser("verify", help="check the built-in samplers against derive")
+    p.add_argument("schemes", nargs="*", metavar="SCHEME", help="schemes (default: all)")
+    p.add_argument("--shape", type=_parse_shape, default=(256, 128),
+                   help="weight shape, e.g. 256,128 (default: %(default)s)")
+    p.add_argument("--convention", choices=("torch", "keras", "jax"), default="torch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=None,
+                   help="values to draw (default: enough to see a 2%% scale error)")
+    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate")
+    p.add_argument("--json", action="store_true", help="print the reports as JSON")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("propagate", help="Monte Carlo through a deep MLP against the theory")
+    p.add_argument("--init", default="he_normal", help="scheme (default: %(default)s)")
+    p.add_argument("--activation", default="relu",
+                   help="linear, tanh, relu, ... (an unknown name lists them; "
+                        "default: %(default)s)")
+    p.add_argument("--depth", type=int, default=10)
+    p.add_argument("--width", type=_widths, default=256,
+                   help="one width, or depth + 1 widths input first (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=512)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bias", type=float, default=0.0, help="bias std (default: no bias)")
+    p.add_argument("--slope", type=float, default=0.01, help="leaky_relu slope")
+    p.add_argument("--no-backward", action="store_true", help="skip the gradients")
+    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate")
+    p.add_argument("--plot", type=Path, help="write curves and histograms to this image")
+    p.add_argument("--json", action="store_true", help="print the profiles as JSON")
+    p.set_defaults(func=cmd_propagate)
+
+    p = sub.add_parser("crosscheck", help="framework initializers against derive's formulas")
+    p.add_argument("frameworks", nargs="+", metavar="FRAMEWORK",
+                   help="torch, jax, keras or all (every installed one)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate per check")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    p.add_argument("--out", type=Path, help="write the full Markdown document to this file")
+    p.add_argument("--strict", action="store_true", help="exit 1 when anything mismatches")
+    p.set_defaults(func=cmd_crosscheck)
+
+    p = sub.add_parser("report", help="the main job: everything, on built-in defaults")
+    p.add_argument("--out", type=Path, default=Path("initproof-report"),
+                   help="folder for the report's files (default: %(default)s)")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UsageError as e:
+        print(f"initproof: {e}", file=sys.stderr)
+        return 2
+    except AssertionError as e:
+        print(f"initproof: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

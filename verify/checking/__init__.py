@@ -1,0 +1,18 @@
+"""Checking one initializer against a derive scheme: the battery and its statistics."""
+
+from verify.checking.battery import (
+    CHUNK,
+    DEFAULT_DELTA,
+    DEFAULT_POWER,
+    PVALUED,
+    Check,
+    Report,
+    assert_initializer,
+    check,
+    default_samples,
+)
+from verify.checking.statistics import detectable, holm, power_z, samples_for, z_two_sided
+
+__all__ = ["CHUNK", "DEFAULT_DELTA", "DEFAULT_POWER", "PVALUED", "Check", "Report",
+           "assert_initializer", "check", "default_samples", "detectable", "holm", "power_z",
+           "samples_for", "z_two_sided"]

@@ -1,0 +1,167 @@
+"""`crosscheck`: a framework's initializers against the derive schemes they claim.
+
+An adapter (`verify.frameworks.adapters.torch`, `.jax`, `.keras`, or one
+registered by another package) lists `Entry`s: a sampler `sample(shape, dtype, seed)`
+returning a float64 (or complex) numpy array, the claimed scheme in the
+framework's layout, and the shapes to try. Claims read names the portable way:
+"normal" is untruncated, a truncated normal "with stddev s" has standard
+deviation s, a uniform "with scale s" is symmetric. Where a framework means
+something else, the check fails and `identify` says what the sample really is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from verify.checking import CHUNK, DEFAULT_POWER, check, power_z, z_two_sided
+from verify.frameworks.identification import identify
+from verify.frameworks.protocol import Entry, resolution
+from verify.frameworks.registry import adapter
+from verify.layout import fans
+from verify.sampling import child_seeds
+
+ORTHOGONAL_TOL = {"float64": 1e-10, "float32": 2e-5, "complex64": 2e-5}
+
+
+@dataclass(frozen=True)
+class Row:
+    """The verdict on one initializer at one shape and dtype."""
+
+    framework: str
+    initializer: str
+    shape: tuple[int, ...]
+    dtype: str
+    claim: str
+    fan_in: int | None
+    fan_out: int | None
+    expected_var: float | None
+    observed_var: float | None
+    expected_bound: float | None
+    observed_max: float | None
+    passed: bool
+    reproducible: bool
+    sees: float | None = None
+    finding: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _reproducible(entry: Entry, shape: tuple[int, ...], dtype: str, seed: int,
+                  disturb: Callable[[], None]) -> bool:
+    """Same seed gives the same array, even after the global random state has moved."""
+    first = entry.sample(shape, dtype, seed)
+    disturb()
+    return bool(np.array_equal(first, entry.sample(shape, dtype, seed)))
+
+
+def _orthogonal_error(w: np.ndarray, gain: float, convention: str) -> float:
+    """max |MᵀM − gain²·I| on the 2-D view M (out × rest for torch, rest × out otherwise),
+    the smaller of the two Gram matrices."""
+    m = w.reshape(w.shape[0], -1) if convention == "torch" else w.reshape(-1, w.shape[-1])
+    gram = m.conj().T @ m if m.shape[0] >= m.shape[1] else m @ m.conj().T
+    return float(np.abs(gram - gain**2 * np.eye(gram.shape[0])).max())
+
+
+def _identify_sentence(samples: np.ndarray, shape: tuple[int, ...], convention: str,
+                       axes: dict[str, object]) -> str:
+    best = identify(samples, shape, convention, **axes)
+    return f"the sample is best explained by {best[0].describe()}" if best else ""
+
+
+def _moment_row(framework: str, convention: str, entry: Entry, shape: tuple[int, ...],
+                dtype: str, seed: int, alpha: float) -> Row:
+    claim = entry.claim
+    assert claim is not None
+    fi, fo = fans(shape, convention, **entry.axes)  # type: ignore[arg-type]
+    bound = claim.bound_at(fi, fo)
+    report = check(lambda s, sd: entry.sample(s, dtype, sd), claim, shape=shape,
+                   convention=convention, seed=seed, alpha=alpha,
+                   resolution=None if bound is None else resolution(dtype, bound), **entry.axes)
+    by_name = {c.name: c for c in report.checks}
+    var = by_name.get("variance")
+    sample = entry.sample(shape, dtype, seed)
+    sentence = ""
+    if not report.passed:
+        sentence = "; ".join(c.detail for c in report.checks if not c.passed)
+        explained = _identify_sentence(sample, shape, convention, entry.axes)
+        sentence += f"; {explained}" if explained else ""
+    observed_max = float(by_name["within_bound"].observed) if "within_bound" in by_name \
+        else float(np.abs(sample).max())
+    return Row(framework, entry.name, shape, dtype, claim.name, fi, fo,
+               claim.variance_at(fi, fo), None if var is None else float(var.observed),
+               claim.bound_at(fi, fo), observed_max, report.passed, True,
+               None if var is None else var.detectable, _join(sentence, entry.note))
+
+
+def _join(*parts: str) -> str:
+    return ". ".join(p.rstrip(".") for p in parts if p) + ("." if any(parts) else "")
+
+
+def _complex_row(framework: str, convention: str, entry: Entry, shape: tuple[int, ...],
+                 dtype: str, seed: int, alpha: float) -> Row:
+    """E|w|² against the claim's variance: z = (mean − v)/se, se from the sample's spread."""
+    claim = entry.claim
+    assert claim is not None
+    fi, fo = fans(shape, convention, **entry.axes)  # type: ignore[arg-type]
+    size = math.prod(shape)
+    draws = [entry.sample(shape, dtype, s) for s in child_seeds(seed, -(-CHUNK // size))]
+    power = np.concatenate([np.abs(w.ravel()) ** 2 for w in draws])
+    expected, observed = claim.variance_at(fi, fo), float(power.mean())
+    se = float(power.std()) / math.sqrt(power.size)
+    passed = abs(observed - expected) <= z_two_sided(alpha) * se
+    detail = "" if passed else f"E|w|^2 is {observed / expected:.4f} x derive's"
+    return Row(framework, entry.name, shape, dtype, f"{claim.name}, E|w|^2", fi, fo, expected,
+               observed, None, float(np.sqrt(power.max())), passed, True,
+               power_z(alpha, DEFAULT_POWER) * se / expected, _join(detail, entry.note))
+
+
+def _other_row(framework: str, convention: str, entry: Entry, shape: tuple[int, ...],
+               dtype: str, seed: int) -> Row:
+    w = entry.sample(shape, dtype, seed)
+    if entry.kind == "orthogonal":
+        err = _orthogonal_error(w, entry.value, convention)
+        passed = err <= ORTHOGONAL_TOL.get(dtype, 1e-2)
+        detail = "" if passed else f"max |M^T M - gain^2 I| is {err:.3g}"
+        claim = f"orthogonal, gain {entry.value:g}"
+    elif entry.kind == "constant":
+        passed = bool(np.all(w == entry.value))
+        detail = "" if passed else f"values differ from {entry.value}"
+        claim = f"constant {entry.value:g}"
+    else:
+        assert entry.structure is not None
+        detail = entry.structure(w)
+        passed = not detail
+        claim = (entry.structure.__doc__ or "structure").strip().splitlines()[0]
+    largest = None if entry.kind == "structure" else float(np.abs(w).max())
+    return Row(framework, entry.name, shape, dtype, claim, None, None, None, None, None,
+               largest, passed, True, None, _join(detail, entry.note))
+
+
+def crosscheck(framework: str, *, seed: int = 0, alpha: float = 1e-6,
+               progress: Callable[[int, int], None] | None = None) -> list[Row]:
+    """Every initializer of the framework at each of its shapes and dtypes: one `Row` each."""
+    module = adapter(framework)
+    entries: Sequence[Entry] = module.entries()
+    jobs = [(e, s, d) for e in entries for s in e.shapes for d in e.dtypes]
+    rows = []
+    for i, ((entry, shape, dtype), child) in enumerate(zip(jobs, child_seeds(seed, len(jobs)),
+                                                          strict=True)):
+        convention = module.CONVENTION
+        if entry.kind == "moments":
+            row = _moment_row(framework, convention, entry, shape, dtype, child, alpha)
+        elif entry.kind == "complex":
+            row = _complex_row(framework, convention, entry, shape, dtype, child, alpha)
+        else:
+            row = _other_row(framework, convention, entry, shape, dtype, child)
+        if not _reproducible(entry, shape, dtype, child, module.disturb):
+            row = replace(row, passed=False, reproducible=False,
+                          finding=_join("the same seed gave a different array", row.finding))
+        rows.append(row)
+        if progress is not None:
+            progress(i + 1, len(jobs))
+    return rows

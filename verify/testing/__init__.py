@@ -1,0 +1,1 @@
+"""What other projects' test suites import: the pytest plugin and hypothesis strategies."""
