@@ -99,8 +99,17 @@ def variance_scaling(scale: float | sp.Expr, mode: str | None, distribution: str
                      *, name: str | None = None) -> Scheme:
     """The scheme with variance scale · v_mode drawn from `distribution`.
 
-    mode: fan_in | fan_out | fan_avg | fan_geo_avg, or None for a fixed variance;
-    distribution: normal | truncated_normal | uniform.
+    Args:
+        scale: a positive number (floats are read as the fraction they print as).
+        mode: fan_in | fan_out | fan_avg | fan_geo_avg, or None for a fixed variance.
+        distribution: normal | truncated_normal | uniform.
+        name: the scheme's name (default: the call that made it).
+
+    Returns:
+        A `Scheme` with exact variance, bound and σ in the fans.
+
+    >>> variance_scaling(2, "fan_in", "uniform").bound
+    sqrt(6)/sqrt(fan_in)
     """
     if mode is not None and mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)} or None")

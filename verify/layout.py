@@ -36,7 +36,11 @@ def check_shape(shape: Sequence[int]) -> tuple[int, ...]:
 def fans(shape: Sequence[int], convention: str = "torch", *,
          in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
          batch_axis: int | Sequence[int] = ()) -> tuple[int, int]:
-    """(fan_in, fan_out) of a kernel of this shape in this framework's layout."""
+    """(fan_in, fan_out) of a kernel of this shape in this framework's layout.
+
+    >>> fans((64, 32, 3, 3)), fans((3, 3, 32, 64), "keras")
+    ((288, 576), (288, 576))
+    """
     shape = check_shape(shape)
     if convention == "torch":
         receptive = math.prod(shape[2:])

@@ -140,6 +140,16 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
     when they arrive converted (bfloat16 values as float64, say); by default that of
     the array's own dtype. |w| may pass the bound by that much, and the largest |w|
     counts as reaching the bound when within it.
+
+    Returns:
+        A `Report`: `.passed`, `.checks` (each with statistic, p-value, effect and the
+        smallest error it could detect), `str()` a table.
+
+    >>> from verify import sample
+    >>> report = check(lambda shape, seed: sample("glorot_uniform", shape, rng=seed) * 1.1,
+    ...                "glorot_uniform", shape=(128, 64))
+    >>> report.passed, [c.name for c in report.failed]
+    (False, ['within_bound', 'variance', 'ks', 'cvm'])
     """
     scheme = resolve(scheme)
     if not 0 < alpha < 1:

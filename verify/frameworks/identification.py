@@ -62,7 +62,12 @@ def _families(m2: float, correction: float) -> dict[str, stats.rv_continuous]:
 
 def identify(samples: np.ndarray, shape: tuple[int, ...], convention: str = "torch",
              **axes: object) -> list[Candidate]:
-    """Candidates ranked best first; `samples` are values of one or more arrays of `shape`."""
+    """Candidates ranked best first; `samples` are values of one or more arrays of `shape`.
+
+    >>> from verify import sample
+    >>> identify(sample("he_normal", (512, 256), rng=0), (512, 256))[0].schemes
+    ('he_normal', 'kaiming_normal')
+    """
     from derive import MODES, SCHEMES, truncated_normal, variance_scaling
 
     x = np.asarray(samples, dtype=np.float64).ravel()

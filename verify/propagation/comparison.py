@@ -49,7 +49,13 @@ def _log_close(measured: np.ndarray, predicted: np.ndarray, tol: np.ndarray) -> 
 
 
 def compare(measured: Profile, predicted: Profile) -> Comparison:
-    """Per layer: the log variances and the means within the predicted tolerances."""
+    """Per layer: the log variances and the means within the predicted tolerances.
+
+    >>> from verify import predict, propagate
+    >>> m = propagate("lecun_normal", "tanh", depth=4, width=128, batch=32)
+    >>> compare(m, predict("lecun_normal", "tanh", depth=4, width=128, batch=32)).agree
+    True
+    """
     if measured.widths != predicted.widths:
         raise ValueError(f"widths differ: {measured.widths} and {predicted.widths}")
     tol = predicted.tolerance

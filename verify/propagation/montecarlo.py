@@ -39,6 +39,10 @@ def propagate(init: object, activation_name: str, *, depth: int, width: int | Se
     """Run `batch` unit-Gaussian inputs through the net; weights W_l of shape (n_l, n_{l−1}).
 
     `bias` is the standard deviation σ_b of b_l ~ N(0, σ_b²) (0: no bias).
+
+    >>> p = propagate("he_normal", "relu", depth=3, width=256, batch=64, seed=0)
+    >>> [round(float(v), 1) for v in p.var]
+    [0.6, 0.6, 0.6]
     """
     if activation_name not in ACTIVATION_NAMES:
         raise ValueError(f"unknown activation {activation_name!r}; "

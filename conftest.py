@@ -1,0 +1,11 @@
+"""Doctest collection over the packages: the examples in public docstrings run as tests.
+
+Adapters whose framework is not installed, and `python -m initproof`'s entry
+module, are not imported for doctests.
+"""
+
+from importlib.util import find_spec
+
+collect_ignore = ["initproof/__main__.py", "benchmarks"]
+collect_ignore += [f"verify/frameworks/adapters/{name}.py" for name in ("torch", "jax", "keras")
+                   if find_spec(name) is None]
