@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
+from typing import NoReturn
 
-from initproof import UsageError, __version__
+from initproof import UsageError, __version__, inputs
 from initproof.runs import (
     prove,
     resolve_schemes,
@@ -19,8 +23,25 @@ from initproof.runs import (
 )
 
 
+def _json(data: object) -> str:
+    """JSON with every NaN or infinity written as null, as the standard requires."""
+    def clean(x: object) -> object:
+        if isinstance(x, float):
+            return x if math.isfinite(x) else None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(json.loads(json.dumps(data, default=str))), indent=2,
+                      allow_nan=False)
+
+
 def cmd_derive(args: argparse.Namespace) -> int:
     names = resolve_schemes(args.schemes)
+    if args.out is not None:
+        inputs.writable_folder(args.out)
     print("Derivations (each step re-proved by sympy):")
     derivations = prove(sys.stdout)
     if args.out is not None:
@@ -42,14 +63,13 @@ def _parse_shape(text: str) -> tuple[int, ...]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    import json
-
     from derive import SCHEMES
 
     names = resolve_schemes(args.schemes) or [n for n, s in SCHEMES.items() if s.name == n]
+    inputs.fits_in_memory(5 * 8 * math.prod(args.shape), f"shape {args.shape}")
     reports = run_verify(names, args.shape, args.convention, args.seed, args.samples, args.alpha)
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+        print(_json([r.to_dict() for r in reports]))
     else:
         print("\n\n".join(str(r) for r in reports))
         print(f"\n{sum(r.passed for r in reports)} passed, "
@@ -68,14 +88,24 @@ def _widths(text: str) -> int | list[int]:
 
 
 def cmd_propagate(args: argparse.Namespace) -> int:
-    import json
+    from verify.propagation import layer_widths
 
+    try:
+        widths = layer_widths(args.width, args.depth)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    stored = sum(a * b for a, b in pairwise(widths)) + args.batch * sum(widths[1:])
+    working = 4 * max(args.batch, *widths) * max(widths)
+    inputs.fits_in_memory(8 * (stored + working), f"a net of widths {max(widths)} and batch "
+                                                   f"{args.batch}")
+    if args.plot is not None:
+        inputs.writable_file(args.plot)
     c = run_propagate(args.init, args.activation, args.depth, args.width, args.batch, args.seed,
                       args.bias, args.slope, not args.no_backward, args.alpha)
     if args.json:
-        print(json.dumps({"init": args.init, "agree": c.agree, "alpha": args.alpha,
-                          "measured": c.measured.to_dict(), "predicted": c.predicted.to_dict(),
-                          "ok": {k: [bool(x) for x in v] for k, v in c.ok.items()}}, indent=2))
+        print(_json({"init": args.init, "agree": c.agree, "alpha": args.alpha,
+                     "measured": c.measured.to_dict(), "predicted": c.predicted.to_dict(),
+                     "ok": {k: [bool(x) for x in v] for k, v in c.ok.items()}}))
     else:
         print(f"{args.init} + {args.activation}: depth {args.depth}, widths "
               f"{','.join(map(str, c.measured.widths))}, batch {args.batch}, seed {args.seed}")
@@ -97,14 +127,14 @@ def cmd_propagate(args: argparse.Namespace) -> int:
 
 
 def cmd_crosscheck(args: argparse.Namespace) -> int:
-    import json
-
     from initproof.documents import crosscheck_document, crosscheck_markdown
     from initproof.files import write_text
 
+    if args.out is not None:
+        inputs.writable_file(args.out)
     rows = run_crosscheck(args.frameworks, args.seed, args.alpha)
     if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
+        print(_json([r.to_dict() for r in rows]))
     elif args.markdown:
         print(crosscheck_markdown(rows))
     else:
@@ -126,11 +156,20 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from initproof.report import report
 
+    inputs.writable_folder(args.out)
+
     return report(args.out)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line: 'initproof COMMAND: what is wrong'."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="initproof", description="Prove and check neural-network weight initializers.")
     parser.add_argument("--version", action="version", version=f"initproof {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -146,10 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", type=_parse_shape, default=(256, 128),
                    help="weight shape, e.g. 256,128 (default: %(default)s)")
     p.add_argument("--convention", choices=("torch", "keras", "jax"), default="torch")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--samples", type=int, default=None,
+    p.add_argument("--seed", type=inputs.seed, default=0)
+    p.add_argument("--samples", type=inputs.positive_int, default=None,
                    help="values to draw (default: enough to see a 2%% scale error)")
-    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate")
+    p.add_argument("--alpha", type=inputs.alpha, default=1e-6, help="family-wise error rate")
     p.add_argument("--json", action="store_true", help="print the reports as JSON")
     p.set_defaults(func=cmd_verify)
 
@@ -158,24 +197,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", default="relu",
                    help="linear, tanh, relu, ... (an unknown name lists them; "
                         "default: %(default)s)")
-    p.add_argument("--depth", type=int, default=10)
+    p.add_argument("--depth", type=inputs.positive_int, default=10)
     p.add_argument("--width", type=_widths, default=256,
                    help="one width, or depth + 1 widths input first (default: %(default)s)")
-    p.add_argument("--batch", type=int, default=512)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--bias", type=float, default=0.0, help="bias std (default: no bias)")
-    p.add_argument("--slope", type=float, default=0.01, help="leaky_relu slope")
+    p.add_argument("--batch", type=inputs.positive_int, default=512)
+    p.add_argument("--seed", type=inputs.seed, default=0)
+    p.add_argument("--bias", type=inputs.standard_deviation, default=0.0,
+                   help="bias std (default: no bias)")
+    p.add_argument("--slope", type=inputs.finite, default=0.01, help="leaky_relu slope")
     p.add_argument("--no-backward", action="store_true", help="skip the gradients")
-    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate")
-    p.add_argument("--plot", type=Path, help="write curves and histograms to this image")
+    p.add_argument("--alpha", type=inputs.alpha, default=1e-6, help="family-wise error rate")
+    p.add_argument("--plot", type=inputs.figure,
+                   help="write curves and histograms to this image (.png, .pdf, .svg, ...)")
     p.add_argument("--json", action="store_true", help="print the profiles as JSON")
     p.set_defaults(func=cmd_propagate)
 
     p = sub.add_parser("crosscheck", help="framework initializers against derive's formulas")
     p.add_argument("frameworks", nargs="+", metavar="FRAMEWORK",
                    help="torch, jax, keras or all (every installed one)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--alpha", type=float, default=1e-6, help="family-wise error rate per check")
+    p.add_argument("--seed", type=inputs.seed, default=0)
+    p.add_argument("--alpha", type=inputs.alpha, default=1e-6,
+                   help="family-wise error rate per check")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
     p.add_argument("--out", type=Path, help="write the full Markdown document to this file")
@@ -199,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssertionError as e:
         print(f"initproof: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninitproof: interrupted; files are written whole or not at all",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

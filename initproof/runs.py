@@ -95,13 +95,23 @@ def run_verify(names: Sequence[str], shape: tuple[int, ...], convention: str, se
     return reports
 
 
-def progress(done: int, total: int) -> None:
-    """A one-line progress bar on stderr, drawn only for a terminal."""
-    if sys.stderr.isatty():
-        filled = round(30 * done / total)
-        end = "\n" if done == total else ""
-        print(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end,
-              file=sys.stderr, flush=True)
+class Progress:
+    """Progress on stderr: a bar redrawn in place on a terminal; otherwise (CI logs) a line
+    every `every` seconds and one at the end."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every, self.start, self.last = every, time.monotonic(), time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            filled = round(30 * done / total)
+            end = "\n" if done == total else ""
+            print(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end,
+                  file=sys.stderr, flush=True)
+        elif done == total or time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            print(f"  {done}/{total} ({self.last - self.start:.0f} s)", file=sys.stderr,
+                  flush=True)
 
 
 def run_propagate(init: str, activation: str, depth: int, width: int | list[int], batch: int,
@@ -113,7 +123,7 @@ def run_propagate(init: str, activation: str, depth: int, width: int | list[int]
     resolve_schemes([init])
     try:
         measured = propagate(init, activation, depth=depth, width=width, batch=batch, seed=seed,
-                             backward=backward, bias=bias, slope=slope, progress=progress)
+                             backward=backward, bias=bias, slope=slope, progress=Progress())
         predicted = predict(init, activation, depth=depth, width=width, batch=batch, bias=bias,
                             slope=slope, alpha=alpha)
     except ValueError as e:
@@ -143,7 +153,7 @@ def run_crosscheck(names: Sequence[str], seed: int = 0, alpha: float = 1e-6) -> 
     rows = []
     for fw in names:
         print(f"  cross-checking {fw}", file=sys.stderr)
-        rows += crosscheck(fw, seed=seed, alpha=alpha, progress=progress)
+        rows += crosscheck(fw, seed=seed, alpha=alpha, progress=Progress())
     return rows
 
 

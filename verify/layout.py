@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Integral
 
 CONVENTIONS = ("torch", "keras", "jax")
 
@@ -27,10 +28,10 @@ def check_shape(shape: Sequence[int]) -> tuple[int, ...]:
     if len(shape) < 2:
         raise ValueError(f"a weight shape needs at least 2 dimensions, got {shape}")
     for i, d in enumerate(shape):
-        if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
+        if isinstance(d, bool) or not isinstance(d, Integral) or d <= 0:
             raise ValueError(f"dimension {i} of shape {shape} must be a positive integer, "
                              f"got {d!r}")
-    return shape
+    return tuple(int(d) for d in shape)
 
 
 def fans(shape: Sequence[int], convention: str = "torch", *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -92,8 +93,12 @@ def test_verify_json(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("argv", [["verify", "--shape", "5"], ["verify", "--samples", "0"],
                                   ["verify", "he_nrmal"], ["verify", "--alpha", "2"]])
 def test_verify_bad_usage_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("initproof: ")
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own usage errors
+        code = e.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("initproof")
 
 
 def test_written_files_follow_the_umask(tmp_path: Path) -> None:
@@ -115,3 +120,67 @@ def test_version_and_module_entry(capsys: pytest.CaptureFixture[str]) -> None:
     run = subprocess.run([sys.executable, "-m", "initproof", "--version"], capture_output=True,
                          text=True, check=False)
     assert run.returncode == 0 and run.stdout.strip() == f"initproof {__version__}"
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "he_uniform", "--seed", "-1"],
+    ["verify", "he_uniform", "--shape", "100000,100000"],
+    ["propagate", "--width", "100000"],
+    ["propagate", "--bias", "nan"], ["propagate", "--bias", "inf"], ["propagate", "--bias", "-1"],
+    ["propagate", "--slope", "nan"],
+    ["propagate", "--plot", "noext"], ["propagate", "--plot", "curves.xyz"],
+    ["propagate", "--depth", "0"], ["propagate", "--alpha", "0"],
+])
+def test_bad_input_is_one_line_and_exit_2(argv: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own usage errors
+        code = e.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("initproof")
+
+
+def test_output_paths_are_checked_before_the_work(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    folder, blocker = tmp_path / "a-folder", tmp_path / "a-file"
+    folder.mkdir()
+    blocker.write_text("keep me")
+    assert main(["propagate", "--depth", "2", "--width", "8", "--plot",
+                 str(blocker / "x.png")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert main(["crosscheck", "torch", "--out", str(folder)]) == 2
+    assert "it is a folder" in capsys.readouterr().err
+    assert sorted(tmp_path.iterdir()) == [blocker, folder] and blocker.read_text() == "keep me"
+
+
+def test_json_has_no_nan(capsys: pytest.CaptureFixture[str]) -> None:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in JSON")
+
+    main(["propagate", "--init", "zeros", "--depth", "2", "--width", "8", "--batch", "4",
+          "--json"])
+    data = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert data["measured"]["var"] == [0.0, 0.0]
+
+
+def test_ctrl_c_ends_with_one_line_and_130(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from initproof import runs
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs, "prove", interrupted)
+    monkeypatch.setattr("initproof.cli.prove", interrupted)
+    assert main(["derive"]) == 130
+    assert capsys.readouterr().err.strip().startswith("initproof: interrupted")
+
+
+def test_progress_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from initproof.runs import Progress
+
+    progress = Progress(every=0.0)
+    for k in (1, 2, 3):
+        progress(k, 3)
+    assert capsys.readouterr().err.splitlines()[-1].strip().startswith("3/3")

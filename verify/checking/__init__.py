@@ -5,14 +5,13 @@ from verify.checking.battery import (
     DEFAULT_DELTA,
     DEFAULT_POWER,
     PVALUED,
-    Check,
-    Report,
     assert_initializer,
     check,
     default_samples,
 )
+from verify.checking.result import Check, Finding, Report
 from verify.checking.statistics import detectable, holm, power_z, samples_for, z_two_sided
 
-__all__ = ["CHUNK", "DEFAULT_DELTA", "DEFAULT_POWER", "PVALUED", "Check", "Report",
+__all__ = ["CHUNK", "DEFAULT_DELTA", "DEFAULT_POWER", "PVALUED", "Check", "Finding", "Report",
            "assert_initializer", "check", "default_samples", "detectable", "holm", "power_z",
            "samples_for", "z_two_sided"]

@@ -1,25 +1,17 @@
-"""The statistics of a check: streaming moments, the tests, Holm, sample sizes.
+"""The distribution a scheme claims, and the arithmetic every test shares: normal quantiles,
+power, sample sizes, Holm's step-down.
 
-scale, normal samples:   T = Σw²/v ~ χ²ₙ
-scale, otherwise:        z = (mean(w²) − v) / (v·√((κ − 1)/n)), κ the kurtosis E[w⁴]/v²
-location:                z = mean(w) / √(v/n)
-largest |w|, bound b:    P(max|w| ≤ m) = F(m)ⁿ, F the distribution function of |w|
 sample size for a relative scale error δ at power π and level a:
-                         n = ((z₁₋ₐ/₂ + z_π)·√(κ − 1)/δ)²
+    n = ((z₁₋ₐ/₂ + z_π)·√(κ − 1)/δ)²
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-import numpy as np
 from scipy import stats
 
 from derive import Scheme
-
-SHAPE_SAMPLES = 200_000
-"""KS and Cramér–von Mises look at the first this many values; the moments see them all."""
 
 
 def distribution(scheme: Scheme, fan_in: float, fan_out: float) -> stats.rv_continuous:
@@ -67,52 +59,3 @@ def holm(pvalues: list[float], alpha: float) -> list[bool]:
             break
         rejected[i] = True
     return rejected
-
-
-@dataclass
-class Moments:
-    """Streaming accumulators over chunks: memory does not grow with n."""
-
-    n: int = 0
-    total: float = 0.0
-    squares: float = 0.0
-    max_abs: float = 0.0
-    nonfinite: int = 0
-    kept: list[np.ndarray] = field(default_factory=list)
-    kept_n: int = 0
-
-    def add(self, chunk: np.ndarray) -> None:
-        w = np.asarray(chunk, dtype=np.float64).reshape(-1)
-        finite = np.isfinite(w)
-        if not finite.all():
-            self.nonfinite += int(w.size - finite.sum())
-            w = w[finite]
-        self.n += w.size
-        self.total += float(w.sum())
-        self.squares += float(np.dot(w, w))
-        if w.size:
-            self.max_abs = max(self.max_abs, float(np.abs(w).max()))
-        if self.kept_n < SHAPE_SAMPLES:
-            take = w[: SHAPE_SAMPLES - self.kept_n].copy()
-            self.kept.append(take)
-            self.kept_n += take.size
-
-    def shape_sample(self) -> np.ndarray:
-        return np.concatenate(self.kept) if self.kept else np.empty(0)
-
-
-def scale_pvalue(m: Moments, variance: float, kappa: float, normal: bool) -> float:
-    """Two-sided p-value that E[w²] = variance."""
-    if normal:
-        t = m.squares / variance
-        return float(min(1.0, 2 * min(stats.chi2.cdf(t, m.n), stats.chi2.sf(t, m.n))))
-    z = (m.squares / m.n - variance) / (variance * math.sqrt((kappa - 1) / m.n))
-    return float(2 * stats.norm.sf(abs(z)))
-
-
-def near_bound_pvalue(m: Moments, dist: stats.rv_continuous, bound: float,
-                      ulp: float = 0.0) -> float:
-    """P(max|w| ≤ observed) = F(observed + ulp)ⁿ under the scheme, F the CDF of |w|."""
-    largest = min(m.max_abs + ulp, bound)
-    f = float(dist.cdf(largest) - dist.cdf(-largest))
-    return 1.0 if f >= 1 else float(math.exp(m.n * math.log(f))) if f > 0 else 0.0

@@ -13,6 +13,7 @@ backward=False only one layer is held at a time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -47,8 +48,12 @@ def propagate(init: object, activation_name: str, *, depth: int, width: int | Se
     if activation_name not in ACTIVATION_NAMES:
         raise ValueError(f"unknown activation {activation_name!r}; "
                          f"choose from: {', '.join(ACTIVATION_NAMES)}")
-    if batch < 2:
-        raise ValueError(f"batch must be at least 2, got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 2:
+        raise ValueError(f"batch must be an integer of at least 2, got {batch!r}")
+    if not (math.isfinite(bias) and bias >= 0):
+        raise ValueError(f"bias is a standard deviation: finite and >= 0, got {bias!r}")
+    if not math.isfinite(slope):
+        raise ValueError(f"slope must be finite, got {slope!r}")
     widths = layer_widths(width, depth)
     phi = activation(activation_name, slope)
     sampler = initializer(init)

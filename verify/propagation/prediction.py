@@ -54,6 +54,8 @@ def predict(init: Scheme | str, activation_name: str, *, depth: int,
     widths = layer_widths(width, depth)
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    if not (np.isfinite(bias) and bias >= 0):
+        raise ValueError(f"bias is a standard deviation: finite and >= 0, got {bias!r}")
     sigma2 = weight_variances(init, widths)
     phi = activation(activation_name, slope)
     k = stats.norm.isf(alpha / (2 * 3 * depth))
@@ -69,7 +71,8 @@ def predict(init: Scheme | str, activation_name: str, *, depth: int,
         q = signal + bias**2
         frac = signal / q if q > 0 else 0.0
         # the bias dilutes a spread in E[a²] by signal/q, less so in the upper tail
-        tail = max(frac, gain * m2_up / (gain * m2_up + bias**2) if m2_up > 0 else 0.0)
+        upper = gain * m2_up + bias**2
+        tail = max(frac, gain * m2_up / upper if upper > 0 else 0.0)
         if layers:
             mu = tol.correlations(mu, layers[-1].moments, gain, q, noise)
         else:  # the bias, shared by all inputs, correlates their pre-activations

@@ -159,6 +159,8 @@ def correlations(mu: tuple[float, float], prev: GaussianMoments, gain: float, q:
     """Bounds on E[ρ], E[ρ²] over input pairs of the next pre-activation correlation
     ρ' = R(ρ) + η, R(ρ) = (g·E[φ(u)φ(v)] + σ_b²)/q = r0 + r1·ρ + Σ_{j≥2} r_j ρ^j, r_j ≥ 0,
     with g = σ²·n, Σ_{j≥2} r_j = g·(E[φ²] − E[φ]² − a1²)/q, and E[η²] ≤ `noise`."""
+    if q <= 0:  # every pre-activation is 0: all inputs alike
+        return 1.0, 1.0
     r0 = (q - gain * (prev.m2 - prev.m1**2)) / q  # (g·E[φ]² + σ_b²)/q
     r1 = gain * prev.a1**2 / q
     rest = max(gain * (prev.m2 - prev.m1**2 - prev.a1**2) / q, 0.0)

@@ -13,12 +13,30 @@ from __future__ import annotations
 import pytest
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _alpha(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise ValueError(text)
+    return value
+
+
+_seed.__name__ = "non-negative integer seed"  # what pytest's usage error calls a bad value
+_alpha.__name__ = "alpha in (0, 1)"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("initproof")
-    group.addoption("--initproof-seed", type=int, default=0,
-                    help="seed for statistical initializer checks (default: 0)")
-    group.addoption("--initproof-alpha", type=float, default=1e-6,
-                    help="family-wise error rate of each check (default: 1e-6)")
+    group.addoption("--initproof-seed", type=_seed, default=0,
+                    help="seed for statistical initializer checks, >= 0 (default: 0)")
+    group.addoption("--initproof-alpha", type=_alpha, default=1e-6,
+                    help="family-wise error rate of each check, in (0, 1) (default: 1e-6)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,11 +44,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "statistical: a calibrated statistical check of an initializer (initproof)")
 
 
-@pytest.fixture
-def initproof_seed(request: pytest.FixtureRequest) -> int:
-    return int(request.config.getoption("--initproof-seed"))
+# Session-scoped, so that hypothesis's @given tests may use them (it refuses function-scoped
+# fixtures, which would not be reset between its examples).
+@pytest.fixture(scope="session")
+def initproof_seed(pytestconfig: pytest.Config) -> int:
+    return int(pytestconfig.getoption("--initproof-seed"))
 
 
-@pytest.fixture
-def initproof_alpha(request: pytest.FixtureRequest) -> float:
-    return float(request.config.getoption("--initproof-alpha"))
+@pytest.fixture(scope="session")
+def initproof_alpha(pytestconfig: pytest.Config) -> float:
+    return float(pytestconfig.getoption("--initproof-alpha"))

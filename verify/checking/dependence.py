@@ -1,0 +1,93 @@
+"""Tests of independence: values that are each right but not independent of one another.
+
+serial, lag k:   zₖ = Σ(wᵢ − w̄)(wᵢ₊ₖ − w̄) / (s²·√(n − k)), N(0, 1) for independent values
+                 and independent of one another across lags: Σₖ zₖ² ~ χ² with one degree a lag
+row sums:        on the 2-D view (rows × cols) of the first array, S = Σᵢ(rᵢ − c·w̄)²/(c·s²)
+                 has mean R and variance R·(2 + (κ − 3)/c), R rows of c values (χ²_R for a
+                 normal law); so for columns. Both tails: shared factors inflate S, rows
+                 summing to zero deflate it
+top singular:    λ = σ_max²/s² of the view against the largest eigenvalue of a white
+                 Wishart matrix, centred and scaled by Johnstone (2001); the Tracy–Widom
+                 upper tail is bounded by exp(−(2/3)·t^{3/2}), so the p-value is conservative
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+from scipy.sparse.linalg import svds
+
+from verify.checking.result import Finding
+from verify.checking.stream import LAGS, Stream
+
+MIN_SIDE = 16  # the singular-value test needs both sides at least this long
+
+
+def serial(s: Stream) -> Finding:
+    mean = s.total / s.n
+    centred = s.squares / s.n - mean**2
+    zs = [(lagged - pairs * mean**2) / (centred * math.sqrt(pairs)) if centred > 0 else 0.0
+          for lagged, pairs in zip(s.lagged, s.pairs, strict=True)]
+    worst = int(np.argmax(np.abs(zs)))
+    total = float(sum(z * z for z in zs))
+    r = zs[worst] / math.sqrt(s.pairs[worst])
+    return Finding("serial_correlation", total, float(stats.chi2.sf(total, len(LAGS))), 0.0, r,
+                   f"neighbours in memory order correlate (r = {r:+.3g} at lag {LAGS[worst]}): "
+                   "a filter or a reused stream", effect=r)
+
+
+def _sums(m: np.ndarray, axis: int, kappa: float) -> tuple[float, float, float]:
+    """(S, its mean R, the z of S) for the sums along `axis` of the centred, scaled view."""
+    count, length = m.shape[1 - axis], m.shape[axis]
+    sums = m.sum(axis=axis)
+    big_s = float(np.sum(sums**2) / length)
+    return big_s, count, (big_s - count) / math.sqrt(count * (2 + (kappa - 3) / length))
+
+
+def line_sums(view: np.ndarray, kappa: float, normal: bool) -> list[Finding]:
+    """Row sums and column sums of the view, each against its law."""
+    centred = view - view.mean()
+    s2 = float(np.mean(centred**2))
+    if s2 == 0:
+        return []
+    m = centred / math.sqrt(s2)
+    found = []
+    for axis, name, lines in ((1, "row_sums", "rows"), (0, "column_sums", "columns")):
+        if m.shape[axis] < 2 or m.shape[1 - axis] < 2:
+            continue
+        big_s, count, z = _sums(m, axis, kappa)
+        if normal:
+            p = float(min(1.0, 2 * min(stats.chi2.cdf(big_s, count), stats.chi2.sf(big_s, count))))
+        else:
+            p = float(2 * stats.norm.sf(abs(z)))
+        what = ("too large: a shared factor or a low-rank part" if big_s > count
+                else "too small: the " + lines + " are constrained, e.g. to sum to zero")
+        found.append(Finding(name, big_s, p, float(count), big_s,
+                             f"the {lines}' sums spread {big_s / count:.3g} x what independent "
+                             f"values give, {what}", effect=big_s / count - 1))
+    return found
+
+
+def top_singular(view: np.ndarray) -> Finding | None:
+    rows, cols = view.shape
+    if min(rows, cols) < MIN_SIDE:
+        return None
+    centred = view - view.mean()
+    s2 = float(np.mean(centred**2))
+    if s2 == 0:
+        return None
+    if max(rows, cols) <= 512:
+        top = float(np.linalg.norm(centred, 2))
+    else:
+        v0 = np.ones(min(rows, cols))
+        top = float(svds(centred, k=1, v0=v0, return_singular_vectors=False)[0])
+    lam = top**2 / s2
+    a, b = math.sqrt(rows - 0.5), math.sqrt(cols - 0.5)
+    centre, width = (a + b) ** 2, (a + b) * (1 / a + 1 / b) ** (1 / 3)
+    t = (lam - centre) / width
+    p = 1.0 if t <= 0 else math.exp(-2 / 3 * t**1.5)
+    return Finding("top_singular_value", t, p, centre, lam,
+                   f"the largest singular value squared is {lam / centre:.3g} x the "
+                   "Marchenko-Pastur edge: a low-rank component", effect=lam / centre - 1)
