@@ -1,71 +1,80 @@
-"""Power: how often `verify.check` catches each fault, beside one KS test at p > 1e-4.
+"""Power: how often `verify.check` catches each planted bug of `verify.testing.bugs`, at its
+default settings, beside an older battery given the same bugs.
 
-    python benchmarks/power.py [REPS]
+    python benchmarks/power.py [RUNS] [BASELINE_DIR] > docs/evidence/power.md
 
-Each fault is a deliberately wrong sampler; both methods see the same samples
-(verify's default n for the claimed scheme). Prints a Markdown table.
+BASELINE_DIR is a checkout of an older initproof (`git worktree add DIR 7d7f7bc` gives the
+battery before the bug classes were added); its `check` runs in a child process on the
+same bugs, loaded from this tree. A detection counts for this battery only when the check
+named in the bug fails (the right reason); for the older one, when anything fails.
 """
 
 from __future__ import annotations
 
-import math
+import json
+import subprocess
 import sys
+import time
+from pathlib import Path
 
-import numpy as np
-from scipy import stats
-
-import derive
-from verify import check, child_seeds, fans, sample
-from verify.checking import default_samples
-from verify.checking.statistics import distribution
-
-S = derive.SCHEMES
-SHAPE = (96, 64)  # non-square: fan_in 64, fan_out 96
-
-
-def scaled(name: str, rel: float):
-    return lambda shape, seed: sample(S[name], shape, rng=seed) * math.sqrt(1 + rel)
-
-
-def untruncated(shape, seed):
-    sigma = S["he_truncated_normal"].sigma_at(*fans(shape))
-    return np.random.default_rng(seed).normal(0, sigma, shape)
+BUGS_FILE = Path(__file__).resolve().parents[1] / "verify" / "testing" / "bugs.py"
+CHILD = """
+import importlib.util, json, sys
+from verify import check
+from verify.stats import child_seeds
+spec = importlib.util.spec_from_file_location("planted", sys.argv[1])
+bugs = importlib.util.module_from_spec(spec); spec.loader.exec_module(bugs)
+runs = int(sys.argv[2])
+out = {}
+for name, bug in bugs.BUGS.items():
+    out[name] = sum(not check(bug.init, bug.scheme, shape=bug.shape, seed=s).passed
+                    for s in child_seeds(7, runs))
+print(json.dumps(out))
+"""
 
 
-FAULTS = {
-    "scale +1% (glorot_normal)": ("glorot_normal", scaled("glorot_normal", 0.01)),
-    "scale +2% (glorot_normal)": ("glorot_normal", scaled("glorot_normal", 0.02)),
-    "scale +5% (glorot_normal)": ("glorot_normal", scaled("glorot_normal", 0.05)),
-    "scale +10% (glorot_normal)": ("glorot_normal", scaled("glorot_normal", 0.10)),
-    "scale +2% (he_uniform)": ("he_uniform", scaled("he_uniform", 0.02)),
-    "normal for uniform, equal variance": (
-        "glorot_uniform", lambda shape, seed: sample(S["glorot_normal"], shape, rng=seed)),
-    "missing truncation (he_truncated_normal)": ("he_truncated_normal", untruncated),
-    "fan_out for fan_in (he_normal)": (
-        "he_normal", lambda shape, seed: sample(S["he_normal"], shape[::-1], rng=seed).T),
-}
+def ours(runs: int) -> dict[str, tuple[int, int, float]]:
+    from verify import check, child_seeds
+    from verify.testing.bugs import BUGS
+
+    found = {}
+    for name, bug in BUGS.items():
+        start, right, anything = time.perf_counter(), 0, 0
+        for seed in child_seeds(7, runs):
+            failed = {c.name for c in check(bug.init, bug.scheme, shape=bug.shape,
+                                            seed=seed).failed}
+            right += bug.seen_by in failed
+            anything += bool(failed)
+        found[name] = (right, anything, (time.perf_counter() - start) / runs)
+    return found
 
 
-def main(reps: int = 200) -> None:
-    print(f"{reps} repetitions per fault, shape {SHAPE}; both methods see the same n\n")
-    print("| fault | n | initproof (alpha 1e-6) | single KS, p > 1e-4 | same KS, first 500 |")
-    print("|---|---|---|---|---|")
-    for label, (claimed, init) in FAULTS.items():
-        scheme = S[claimed]
-        fi, fo = fans(SHAPE)
-        n = default_samples(scheme, fi, fo, 1e-6)
-        dist = distribution(scheme, fi, fo)
-        ours = ks = ks_small = 0
-        for seed in child_seeds(7, reps):
-            report = check(init, scheme, shape=SHAPE, seed=seed, n_samples=n)
-            ours += not report.passed
-            draws = [init(SHAPE, s) for s in child_seeds(seed, -(-n // math.prod(SHAPE)))]
-            values = np.concatenate(draws, axis=None)[:n]
-            ks += stats.kstest(values, dist.cdf).pvalue <= 1e-4
-            ks_small += stats.kstest(values[:500], dist.cdf).pvalue <= 1e-4
-        print(f"| {label} | {n:,} | {ours / reps:.1%} | {ks / reps:.1%} | "
-              f"{ks_small / reps:.1%} |", flush=True)
+def baseline(runs: int, tree: str) -> dict[str, int]:
+    run = subprocess.run([sys.executable, "-c", CHILD, str(BUGS_FILE), str(runs)],
+                         capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": tree, "PATH": "/usr/bin:/bin"})
+    return json.loads(run.stdout)
+
+
+def main(runs: int = 20, tree: str | None = None) -> None:
+    from verify.testing.bugs import BUGS
+
+    new = ours(runs)
+    old = baseline(runs, tree) if tree else {}
+    print(f"# Power of `verify.check` on planted bugs\n\nGenerated by `python benchmarks/"
+          f"power.py {runs}{' BASELINE_DIR' if tree else ''}`: {runs} seeds a bug, default "
+          "settings (n chosen for a 2% scale error, family-wise alpha 1e-6). *Named* counts "
+          "runs where the check in the last column failed; the older battery (before the "
+          "bug classes, commit 7d7f7bc) counts runs where anything failed.\n")
+    print("| bug | claimed scheme | shape | named | anything fails | older battery | "
+          "named by | s a check |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, bug in BUGS.items():
+        right, anything, seconds = new[name]
+        before = f"{old[name]} / {runs}" if name in old else "-"
+        print(f"| {name} | `{bug.scheme}` | {'x'.join(map(str, bug.shape))} | {right} / {runs} "
+              f"| {anything} / {runs} | {before} | `{bug.seen_by}` | {seconds:.2f} |")
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:2]))
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20, sys.argv[2] if len(sys.argv) > 2 else None)

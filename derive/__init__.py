@@ -28,7 +28,7 @@ from derive.proofs import (
     uniform,
 )
 from derive.proofs.activations import slope, z
-from derive.proofs.depth import L, c, layer_factor_at
+from derive.proofs.depth import layer_factor_at
 from derive.render import (
     catalogue_latex,
     catalogue_markdown,
@@ -41,6 +41,7 @@ from derive.schemes import (
     MODES,
     SCHEMES,
     Scheme,
+    correction,
     fixed_normal,
     fixed_truncated_normal,
     fixed_uniform,
@@ -49,11 +50,11 @@ from derive.schemes import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "DISTRIBUTIONS", "EXACT", "MODES", "SCHEMES", "Derivation", "E", "L", "Scheme",
-    "Step", "StepError", "Var", "activations", "c", "catalogue_latex", "catalogue_markdown",
-    "chain", "conditions", "depth", "derivation_latex", "derivation_markdown", "derivations",
-    "derivative", "display_form", "exact_gain", "exact_moment", "fan_in", "fan_out",
-    "fixed_normal", "fixed_truncated_normal", "fixed_uniform", "form", "latex",
+    "ACTIVATIONS", "DISTRIBUTIONS", "EXACT", "MODES", "SCHEMES", "Derivation", "E", "Scheme",
+    "Step", "StepError", "Var", "activations", "catalogue_latex", "catalogue_markdown", "chain",
+    "conditions", "correction", "depth", "derivation_latex", "derivation_markdown",
+    "derivations", "derivative", "display_form", "exact_gain", "exact_moment", "fan_in",
+    "fan_out", "fixed_normal", "fixed_truncated_normal", "fixed_uniform", "form", "latex",
     "layer_factor_at", "leaky_he_scale", "preactivation_variance", "product_variance",
     "selu_constants", "slope", "solve_one", "symmetry", "truncated_normal", "uniform",
     "variance_scaling", "z",

@@ -23,6 +23,7 @@ from derive.notation import fan_in, fan_out
 from derive.proofs.activations import slope
 from derive.proofs.conditions import conditions
 from derive.proofs.truncated_normal import TRUNCATION, truncated_normal
+from derive.proofs.truncated_normal import k as cut_symbol
 from derive.proofs.uniform import b as half_width_symbol
 from derive.proofs.uniform import uniform
 from derive.proofs.uniform import v as variance_symbol
@@ -43,7 +44,8 @@ class Scheme:
     """A named initializer: its distribution and its exact variance and bound in the fans.
 
     `sigma` is the σ of the normal the samples are drawn from (before truncation);
-    None for uniform schemes.
+    None for uniform schemes. A truncated normal is cut at ±`truncation`·σ; `corrected`
+    says whether σ was enlarged so that the variance after the cut is scale·v_mode.
     """
 
     name: str
@@ -53,6 +55,8 @@ class Scheme:
     variance: sp.Expr
     bound: sp.Expr | None
     sigma: sp.Expr | None
+    truncation: sp.Expr | None = None
+    corrected: bool = True
 
     @cached_property
     def _numeric(self) -> dict[str, object]:
@@ -80,8 +84,16 @@ class Scheme:
         return self._at("sigma", fan_in, fan_out)
 
 
-def _scheme(name: str, scale: sp.Expr, mode: str | None, distribution: str) -> Scheme:
-    """The core: variance = scale · v_mode, bound and σ from (6) and (7)."""
+def correction(k: sp.Expr) -> sp.Expr:
+    """c(k) = √(1 − 2kφ(k)/(2Φ(k) − 1)): the sd of N(0, 1) cut at ±k, from derivation (7);
+    c(2) = 0.8796… is its `correction`."""
+    return sp.sqrt(truncated_normal().results["variance"].subs(cut_symbol, k))
+
+
+def _scheme(name: str, scale: sp.Expr, mode: str | None, distribution: str,
+            truncation: sp.Expr = TRUNCATION, corrected: bool = True) -> Scheme:
+    """The core: variance = scale · v_mode, bound and σ from (6) and (7); an uncorrected
+    truncated normal draws σ² = scale · v_mode and keeps c(k)² of it."""
     unit = sp.Integer(1) if mode is None else conditions().results[mode]
     variance = scale * unit
     bound = sigma = None
@@ -90,19 +102,40 @@ def _scheme(name: str, scale: sp.Expr, mode: str | None, distribution: str) -> S
     else:
         sigma = sp.sqrt(variance)
         if distribution == "truncated_normal":
-            sigma = truncated_normal().results["stddev"].subs(variance_symbol, variance)
-            bound = TRUNCATION * sigma
+            if corrected:
+                sigma = sigma / correction(truncation)
+            else:
+                variance = variance * correction(truncation) ** 2
+            bound = truncation * sigma
+            return Scheme(name, scale, mode, distribution, variance, bound, sigma, truncation,
+                          corrected)
     return Scheme(name, scale, mode, distribution, variance, bound, sigma)
 
 
+def _positive(name: str, value: object) -> sp.Expr:
+    """An exact positive finite number; floats are read as the fraction they print as."""
+    if isinstance(value, bool) or not isinstance(value, Real | sp.Expr):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    exact = sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+    if not (exact.is_positive and exact.is_finite):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return exact
+
+
 def variance_scaling(scale: float | sp.Expr, mode: str | None, distribution: str,
-                     *, name: str | None = None) -> Scheme:
+                     *, truncation: float | sp.Expr = 2.0, corrected: bool = True,
+                     name: str | None = None) -> Scheme:
     """The scheme with variance scale · v_mode drawn from `distribution`.
 
     Args:
         scale: a positive number (floats are read as the fraction they print as).
         mode: fan_in | fan_out | fan_avg | fan_geo_avg, or None for a fixed variance.
         distribution: normal | truncated_normal | uniform.
+        truncation: k, the cut at ±k σ of the normal drawn from (truncated_normal only).
+        corrected: σ is scale · v_mode / c(k)² so that the variance after the cut is
+            scale · v_mode (JAX's and Keras's `variance_scaling`); False draws σ² =
+            scale · v_mode and keeps c(k)² of it (Haiku's and Keras's `TruncatedNormal`,
+            timm's `trunc_normal_tf_`).
         name: the scheme's name (default: the call that made it).
 
     Returns:
@@ -110,20 +143,24 @@ def variance_scaling(scale: float | sp.Expr, mode: str | None, distribution: str
 
     >>> variance_scaling(2, "fan_in", "uniform").bound
     sqrt(6)/sqrt(fan_in)
+    >>> round(float(variance_scaling(1, None, "truncated_normal", corrected=False).variance), 4)
+    0.7737
     """
     if mode is not None and mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)} or None")
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"unknown distribution {distribution!r}; "
                          f"valid distributions: {', '.join(DISTRIBUTIONS)}")
-    if isinstance(scale, bool) or not isinstance(scale, Real | sp.Expr):
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
-    exact = sp.nsimplify(scale, rational=True) if isinstance(scale, float) else sp.sympify(scale)
-    if not (exact.is_positive and exact.is_finite):
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    exact = _positive("scale", scale)
+    cut = _positive("truncation", truncation)
+    if distribution != "truncated_normal" and (cut != TRUNCATION or not corrected):
+        raise ValueError("truncation and corrected apply to distribution='truncated_normal' "
+                         f"only, not {distribution!r}")
     if name is None:
-        name = f"variance_scaling({exact}, {mode}, {distribution})"
-    return _scheme(name, exact, mode, distribution)
+        extra = "" if cut == TRUNCATION and corrected else \
+            f", truncation={cut}, corrected={corrected}"
+        name = f"variance_scaling({exact}, {mode}, {distribution}{extra})"
+    return _scheme(name, exact, mode, distribution, cut, corrected)
 
 
 def fixed_normal(std: float) -> Scheme:
@@ -131,10 +168,19 @@ def fixed_normal(std: float) -> Scheme:
     return variance_scaling(sp.nsimplify(std) ** 2, None, "normal", name=f"N(0, {std}^2)")
 
 
-def fixed_truncated_normal(std: float) -> Scheme:
-    """A normal cut at ±2σ whose standard deviation after the cut is `std`."""
+def fixed_truncated_normal(std: float, bounds: tuple[float, float] | None = None) -> Scheme:
+    """A normal cut at ±2σ whose standard deviation after the cut is `std`; or, with absolute
+    `bounds` (a, b) as PyTorch's `trunc_normal_(mean=0, std, a, b)` takes them, N(0, std²)
+    cut at [a, b], uncorrected (a = −b: only symmetric cuts are derived)."""
+    if bounds is None:
+        return variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal",
+                                name=f"truncated normal with std {std}")
+    low, high = bounds
+    if low != -high:
+        raise ValueError(f"only bounds symmetric about 0 are supported, got ({low}, {high})")
     return variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal",
-                            name=f"truncated normal with std {std}")
+                            truncation=sp.nsimplify(high) / sp.nsimplify(std), corrected=False,
+                            name=f"N(0, {std}^2) cut at [{low}, {high}]")
 
 
 def fixed_uniform(half_width: float) -> Scheme:

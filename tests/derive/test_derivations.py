@@ -130,3 +130,36 @@ def test_bad_arguments(args: tuple, message: str) -> None:
 def test_bad_fans(fans: tuple) -> None:
     with pytest.raises(ValueError, match="positive finite number"):
         SCHEMES["glorot_uniform"].variance_at(*fans)
+
+
+@pytest.mark.parametrize("k", [1.5, 2.0, 3.0, 100.0])
+@pytest.mark.parametrize("corrected", [True, False])
+def test_any_truncation_against_scipy(k: float, corrected: bool) -> None:
+    """The cut at ±k σ, corrected or not, has scipy's truncnorm variance (an independent
+    source for c(k))."""
+    s = variance_scaling(2, "fan_in", "truncated_normal", truncation=k, corrected=corrected)
+    fi, fo = 200.0, 50.0
+    sigma, bound = s.sigma_at(fi, fo), s.bound_at(fi, fo)
+    assert bound / sigma == pytest.approx(k, rel=1e-14)
+    assert stats.truncnorm(-k, k, scale=sigma).var() == pytest.approx(s.variance_at(fi, fo),
+                                                                      rel=1e-12)
+    assert sigma**2 == pytest.approx((2 / fi) / (float(derive.correction(k)) ** 2 if corrected
+                                                 else 1), rel=1e-12)
+
+
+def test_the_2_sigma_correction_is_the_general_one_at_2() -> None:
+    assert derive.correction(2) == truncated_normal().results["correction"]
+
+
+def test_pytorch_trunc_normal_bounds_are_absolute() -> None:
+    """trunc_normal_(std=0.02, a=-2, b=2) cuts at 100 σ: nothing is truncated."""
+    s = derive.fixed_truncated_normal(0.02, bounds=(-2, 2))
+    assert not s.corrected and s.truncation == 100
+    assert s.variance_at(1, 1) == pytest.approx(0.02**2, rel=1e-12)
+    with pytest.raises(ValueError, match="symmetric"):
+        derive.fixed_truncated_normal(1.0, bounds=(-1, 3))
+
+
+def test_truncation_only_for_truncated_normals() -> None:
+    with pytest.raises(ValueError, match="truncated_normal"):
+        variance_scaling(1, "fan_in", "uniform", corrected=False)

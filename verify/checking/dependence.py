@@ -2,10 +2,10 @@
 
 serial, lag k:   zₖ = Σ(wᵢ − w̄)(wᵢ₊ₖ − w̄) / (s²·√(n − k)), N(0, 1) for independent values
                  and independent of one another across lags: Σₖ zₖ² ~ χ² with one degree a lag
-row sums:        on the 2-D view (rows × cols) of the first array, S = Σᵢ(rᵢ − c·w̄)²/(c·s²)
-                 has mean R and variance R·(2 + (κ − 3)/c), R rows of c values (χ²_R for a
-                 normal law); so for columns. Both tails: shared factors inflate S, rows
-                 summing to zero deflate it
+row sums:        on the 2-D view (R rows × c columns) of the first array, the share of the
+                 centred sum of squares in the row sums, Σᵢ(rᵢ − c·w̄)²/c / Σ(w − w̄)², is
+                 Beta((R − 1)/2, R(c − 1)/2) for normal values; so for columns. Both tails:
+                 shared factors inflate it, rows summing to zero deflate it
 top singular:    λ = σ_max²/s² of the view against the largest eigenvalue of a white
                  Wishart matrix, centred and scaled by Johnstone (2001); the Tracy–Widom
                  upper tail is bounded by exp(−(2/3)·t^{3/2}), so the p-value is conservative
@@ -38,35 +38,29 @@ def serial(s: Stream) -> Finding:
                    "a filter or a reused stream", effect=r)
 
 
-def _sums(m: np.ndarray, axis: int, kappa: float) -> tuple[float, float, float]:
-    """(S, its mean R, the z of S) for the sums along `axis` of the centred, scaled view."""
-    count, length = m.shape[1 - axis], m.shape[axis]
-    sums = m.sum(axis=axis)
-    big_s = float(np.sum(sums**2) / length)
-    return big_s, count, (big_s - count) / math.sqrt(count * (2 + (kappa - 3) / length))
-
-
-def line_sums(view: np.ndarray, kappa: float, normal: bool) -> list[Finding]:
-    """Row sums and column sums of the view, each against its law."""
+def line_sums(view: np.ndarray) -> list[Finding]:
+    """Row sums and column sums of the view, each against its law: for R lines of c values,
+    centred by the grand mean and scaled by the view's own variance, S/(R·c) is
+    Beta((R − 1)/2, R(c − 1)/2) for normal values (exactly) and more concentrated for the
+    lighter-tailed uniform and truncated laws, so the test is exact or conservative."""
     centred = view - view.mean()
-    s2 = float(np.mean(centred**2))
-    if s2 == 0:
+    total = float(np.sum(centred**2))
+    if total == 0:
         return []
-    m = centred / math.sqrt(s2)
     found = []
     for axis, name, lines in ((1, "row_sums", "rows"), (0, "column_sums", "columns")):
-        if m.shape[axis] < 2 or m.shape[1 - axis] < 2:
+        count, length = view.shape[1 - axis], view.shape[axis]
+        if count < 2 or length < 2:
             continue
-        big_s, count, z = _sums(m, axis, kappa)
-        if normal:
-            p = float(min(1.0, 2 * min(stats.chi2.cdf(big_s, count), stats.chi2.sf(big_s, count))))
-        else:
-            p = float(2 * stats.norm.sf(abs(z)))
-        what = ("too large: a shared factor or a low-rank part" if big_s > count
+        share = float(np.sum(centred.sum(axis=axis) ** 2) / length) / total
+        law = stats.beta((count - 1) / 2, count * (length - 1) / 2)
+        p = float(min(1.0, 2 * min(law.cdf(share), law.sf(share))))
+        ratio = share / float(law.mean())
+        what = ("too large: a shared factor or a low-rank part" if ratio > 1
                 else "too small: the " + lines + " are constrained, e.g. to sum to zero")
-        found.append(Finding(name, big_s, p, float(count), big_s,
-                             f"the {lines}' sums spread {big_s / count:.3g} x what independent "
-                             f"values give, {what}", effect=big_s / count - 1))
+        found.append(Finding(name, share, p, float(law.mean()), share,
+                             f"the {lines}' sums spread {ratio:.3g} x what independent "
+                             f"values give, {what}", effect=ratio - 1))
     return found
 
 

@@ -68,3 +68,13 @@ def tie_moments(dist: stats.rv_continuous, dtype: str, top: float) -> tuple[floa
     f = dist.pdf(x)
     dx = x[1] - x[0]
     return float(h * np.sum(f**2) * dx), float(h**2 * np.sum(f**3) * dx)
+
+
+def round_to(dtype: str, values: np.ndarray) -> np.ndarray:
+    """`values` rounded to `dtype` (to nearest, ties to even); bfloat16 comes back as float32
+    holding bfloat16 values, for numpy has no bfloat16 of its own."""
+    if dtype != "bfloat16":
+        return np.asarray(values).astype(dtype_name(dtype))
+    bits = np.asarray(values, dtype=np.float32).view(np.uint32)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return rounded.astype(np.uint32).view(np.float32)

@@ -4,8 +4,9 @@ ties:      T = #{i < j : wᵢ = wⱼ} in the first array (sorted, equal neighbou
            E[T] = C(n,2)·q₂ and Var T = C(n,2)·q₂(1 − q₂) + 6·C(n,3)·(q₃ − q₂²) for a law
            quantized on the dtype's coarsest grid in the support (`precision`); upper
            tail, by Poisson when E[T] < 30, else normal
-arrays:    the arrays of different seeds must all differ; checked only where equal arrays
-           are unlikely by chance (C(k,2)·q₂^size below α/100)
+arrays:    the arrays of different seeds must all differ (compared by a digest of their first
+           4096 values and their sum); checked only where equal arrays are unlikely by chance
+           (C(k,2)·q₂^min(size, 4096) below α/100)
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def ties(first: np.ndarray, q2: float, q3: float) -> Finding:
 def distinct_arrays(digests: list[bytes], size: int, q2: float, alpha: float) -> Check | None:
     """All the arrays drawn with different seeds differ; None where equal ones are likely."""
     k = len(digests)
-    if k < 2 or math.comb(k, 2) * q2**size > alpha / 100:
+    if k < 2 or math.comb(k, 2) * q2 ** min(size, 4096) > alpha / 100:
         return None
     repeated = k - len(set(digests))
     return Check.outright("distinct_arrays", f"{k} distinct", f"{k - repeated} distinct",

@@ -59,17 +59,29 @@ class Stream:
         if max(top, -bottom) > self.max_abs:
             self.max_abs = max(top, -bottom)
             self.max_index = start + int(np.argmax(w) if top >= -bottom else np.argmin(w))
-        joined = np.concatenate([self._tail, w]) if self._tail.size else w
         for i, lag in enumerate(LAGS):
-            if joined.size > lag:
-                self.lagged[i] += _dot(joined[:-lag], joined[lag:])
-                self.pairs[i] += joined.size - lag
-        self._tail = joined[-max(LAGS):].copy()
-        bins = np.searchsorted(self.edges, w, side="right")
-        counted = np.bincount(bins, minlength=self.edges.size + 1)
-        self.counts = counted if self.counts is None else self.counts + counted
+            if w.size > lag:
+                self.lagged[i] += _dot(w[:-lag], w[lag:])
+                self.pairs[i] += w.size - lag
+            edge = np.concatenate([self._tail[-lag:], w[:lag]])  # pairs across the chunks
+            if edge.size > lag:
+                self.lagged[i] += _dot(edge[:-lag], edge[lag:])
+                self.pairs[i] += edge.size - lag
+        self._tail = np.concatenate([self._tail, w])[-max(LAGS):]
+        self._count(w)
         offset = (-start) % self.stride
         self.thinned.append(w[offset :: self.stride].copy())
+
+    def _count(self, w: np.ndarray) -> None:
+        """Histogram counts by arithmetic on the equal-width edges: bin k + 1 holds
+        [edges[k], edges[k + 1]), bins 0 and B + 1 what lies below and above."""
+        bins = self.edges.size - 1
+        scale = bins / (self.edges[-1] - self.edges[0])
+        position = w * scale
+        position += 1 - self.edges[0] * scale
+        np.clip(position, 0, bins + 1, out=position)
+        counted = np.bincount(position.astype(np.intp), minlength=bins + 2)
+        self.counts = counted if self.counts is None else self.counts + counted
 
     def sample(self) -> np.ndarray:
         """The thinned sample: every `stride`-th value from the first on."""

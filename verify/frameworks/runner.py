@@ -70,7 +70,7 @@ def _orthogonal_error(w: np.ndarray, gain: float, convention: str) -> float:
 
 def _identify_sentence(samples: np.ndarray, shape: tuple[int, ...], convention: str,
                        axes: dict[str, object]) -> str:
-    best = identify(samples, shape, convention, **axes)
+    best = identify([(samples, shape)], convention=convention, **axes)
     return f"the sample is best explained by {best[0].describe()}" if best else ""
 
 

@@ -105,17 +105,36 @@ def test_torch_default_weight_is_a_third_of_lecun(rows: list) -> None:
 
 
 def test_identify_names_the_scheme() -> None:
-    for name, family in (("he_normal", "normal"), ("glorot_truncated_normal", "truncated_normal"),
-                         ("lecun_uniform", "uniform")):
+    for name in ("he_normal", "glorot_truncated_normal", "lecun_uniform"):
         scheme = derive.SCHEMES[name]
-        x = np.concatenate([sample(scheme, (512, 128), rng=s) for s in range(8)])
-        best = identify(x, (512, 128))[0]
-        assert best.family == family and name in best.schemes and best.fraction is not None
+        obs = [(sample(scheme, shape, rng=s), shape)
+               for s, shape in enumerate([(512, 128), (64, 1024), (256, 256)])]
+        best = identify(obs)[0]
+        assert best.distribution == scheme.distribution and not best.tie
+        assert best.scheme.variance == scheme.variance, (name, best.describe())
+
+
+def test_identify_says_tie_when_one_shape_cannot_tell() -> None:
+    """At one shape, 2/fan_in is 4/fan_out and 3/2 per fan_avg: the answer is a tie."""
+    best = identify(sample("he_normal", (512, 256), rng=0), (512, 256))[0]
+    assert best.tie and best.scheme.variance_at(256, 512) == pytest.approx(2 / 256)
+
+
+def test_identify_fits_the_cut_and_the_correction() -> None:
+    """Haiku's TruncatedNormal(0.02): N(0, 0.02^2) cut at 2 sigma, not variance-corrected."""
+    claim = derive.variance_scaling(0.02**2, None, "truncated_normal", corrected=False)
+    obs = [(sample(claim, shape, rng=s), shape) for s, shape in enumerate([(512, 128),
+                                                                           (64, 1024)])]
+    best = identify(obs)[0]
+    assert (best.distribution, best.truncation, best.corrected, best.mode) == \
+        ("truncated_normal", 2.0, False, None)
+    assert best.scheme.variance_at(1, 1) == pytest.approx(claim.variance_at(1, 1), rel=1e-12)
 
 
 def test_identify_sees_an_off_centre_uniform() -> None:
     x = np.random.default_rng(0).uniform(0, 0.01, (256, 256))
-    assert identify(x, (256, 256))[0].family == "uniform_interval"
+    best = identify(x, (256, 256))[0]
+    assert best.scheme is None and best.low >= 0 and "uniform on [" in best.describe()
     with pytest.raises(ValueError, match="10 finite"):
         identify(np.array([1.0, np.nan] * 10), (4, 5))
 
