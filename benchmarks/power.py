@@ -23,7 +23,9 @@ import importlib.util, json, sys
 from verify import check
 from verify.stats import child_seeds
 spec = importlib.util.spec_from_file_location("planted", sys.argv[1])
-bugs = importlib.util.module_from_spec(spec); spec.loader.exec_module(bugs)
+bugs = importlib.util.module_from_spec(spec)
+sys.modules["planted"] = bugs
+spec.loader.exec_module(bugs)
 runs = int(sys.argv[2])
 out = {}
 for name, bug in bugs.BUGS.items():
@@ -51,8 +53,10 @@ def ours(runs: int) -> dict[str, tuple[int, int, float]]:
 
 def baseline(runs: int, tree: str) -> dict[str, int]:
     run = subprocess.run([sys.executable, "-c", CHILD, str(BUGS_FILE), str(runs)],
-                         capture_output=True, text=True, check=True,
+                         capture_output=True, text=True, check=False, cwd=tree,
                          env={"PYTHONPATH": tree, "PATH": "/usr/bin:/bin"})
+    if run.returncode != 0:
+        raise SystemExit(f"the older battery failed to run:\n{run.stderr[-2000:]}")
     return json.loads(run.stdout)
 
 

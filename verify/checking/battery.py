@@ -33,7 +33,7 @@ CHUNK = 1 << 16  # values per streamed chunk: small enough to stay in cache
 DEFAULT_DELTA = 0.02
 DEFAULT_POWER = 0.99
 MIN_CALLS = 8  # a callable is called at least this often, so that seeds are compared
-STRUCTURE_VALUES = 1 << 22  # row, column and spectrum tests look at this many values at most
+STRUCTURE_VALUES = 1 << 20  # row, column and spectrum tests look at this many values at most
 PVALUED = ("mean", "variance", "fourth_moment", "tail", "ks", "histogram",
            "serial_correlation", "row_sums", "column_sums", "top_singular_value", "ties")
 """The tests Holm corrects together (max_near_bound stands for tail on a bounded law);

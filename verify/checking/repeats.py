@@ -18,7 +18,7 @@ from scipy import stats
 
 from verify.checking.result import Check, Finding
 
-TIE_VALUES = 1 << 22  # ties are counted in at most this many values of the first array
+TIE_VALUES = 1 << 20  # ties are counted in at most this many values of the first array
 
 
 def pairs_of_equal(values: np.ndarray) -> int:

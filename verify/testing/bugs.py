@@ -145,8 +145,28 @@ def late_other_law(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return w
 
 
+def scaled(name: str, variance_factor: float) -> Initializer:
+    """The scheme's sampler with its variance multiplied by `variance_factor`."""
+    return lambda shape, seed: math.sqrt(variance_factor) * sample(name, shape, rng=seed)
+
+
+def other_scheme(name: str) -> Initializer:
+    """Another scheme's sampler: a wrong family, a missing cut or a wrong fan."""
+    return lambda shape, seed: sample(name, shape, rng=seed)
+
+
 SHAPE = (96, 64)
 BUGS: dict[str, Bug] = {
+    "variance 2% too large (normal)": Bug("he_normal", SHAPE, scaled("he_normal", 1.02),
+                                          "variance", "scale"),
+    "variance 2% too large (uniform)": Bug("glorot_uniform", SHAPE,
+                                           scaled("glorot_uniform", 1.02), "variance", "scale"),
+    "fan_out where fan_in was meant": Bug("he_normal", SHAPE, lambda shape, seed: sample(
+        "he_normal", shape[::-1], rng=seed).T, "variance", "scale"),
+    "normal where uniform was meant": Bug("glorot_uniform", SHAPE, other_scheme("glorot_normal"),
+                                          "histogram", "family"),
+    "truncation missing": Bug("he_truncated_normal", SHAPE, scaled("he_normal", 1.0),
+                              "within_bound", "family"),
     "serial correlation (AR(1), rho 0.05)": Bug("he_normal", SHAPE, ar1(), "serial_correlation",
                                                 "dependence"),
     "rows summing to zero": Bug("he_normal", SHAPE, centred_rows, "row_sums", "dependence"),

@@ -66,11 +66,12 @@ def test_an_in_place_initializer_passes_with_a_note() -> None:
 @pytest.mark.parametrize("scheme", ["he_normal", "glorot_uniform", "lecun_truncated_normal"])
 @pytest.mark.parametrize("shape", [(1024, 2), (2, 2), (64, 3, 7, 7)])
 def test_low_precision_passes(scheme: str, shape: tuple[int, ...]) -> None:
+    n = 40_000 if math.prod(shape) < 16 else None  # tiny arrays: many calls; keep it quick
     for seed in child_seeds(7, 3):
         half = check(lambda s, k: sample(scheme, s, rng=k).astype(np.float16), scheme,
-                     shape=shape, seed=seed)
+                     shape=shape, seed=seed, n_samples=n)
         brain = check(lambda s, k: round_to("bfloat16", sample(scheme, s, rng=k)), scheme,
-                      shape=shape, seed=seed, dtype="bfloat16")
+                      shape=shape, seed=seed, dtype="bfloat16", n_samples=n)
         assert half.passed, str(half)
         assert brain.passed, str(brain)
 
