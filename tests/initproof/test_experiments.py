@@ -57,8 +57,8 @@ def test_convergence_experiment() -> None:
        hidden=st.integers(2, 9))
 def test_constant_init_keeps_hidden_units_identical(const: float, steps: int, seed: int,
                                                     hidden: int) -> None:
-    x = np.random.default_rng(seed).normal(size=(20, 3))
-    y = np.sign(np.random.default_rng(seed + 1).normal(size=20))
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(20, 3)), np.sign(rng.normal(size=20))
     params = init_params(lambda shape, s: np.full(shape, const), [3, hidden, hidden, 1], 0)
     trained, _ = train(params, x, y, steps, lr=0.5)
     for w in trained[:4]:

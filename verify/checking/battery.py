@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from derive import Scheme
-from verify.checking import dependence, marginal, repeats
+from verify.checking import complex_law, dependence, marginal, repeats
 from verify.checking import statistics as st
 from verify.checking.precision import (
     MANTISSA_BITS,
@@ -76,7 +76,7 @@ def _fingerprint(array: np.ndarray) -> bytes:
     arrays of different seeds share it only where they repeat a stream."""
     flat = array.reshape(-1)
     head = np.ascontiguousarray(flat[:4096]).tobytes()
-    return hashlib.blake2b(head + np.float64(flat.sum()).tobytes(), digest_size=16).digest()
+    return hashlib.blake2b(head + np.asarray(flat.sum()).tobytes(), digest_size=16).digest()
 
 
 def _chunks(array: np.ndarray) -> Iterator[np.ndarray]:
@@ -153,13 +153,13 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
     random = variance > 0
     dist = st.distribution(scheme, fan_in, fan_out) if random else None
 
-    stream, first, digests, checks = None, None, [], []
+    stream, first, digests, checks, parts = None, None, [], [], []
     for array in _arrays(init, shape, seeds, notes):
         if first is None:
             first = array
-            checks += _sanity(first, shape)
+            checks += _sanity(first, shape, scheme)
             source = _source_dtype(first, dtype)
-            if np.iscomplexobj(first) or source is None:
+            if not all(c.passed for c in checks if c.name == "dtype"):
                 return Report(scheme.name, shape, convention, fan_in, fan_out, first.size,
                               alpha, tuple(checks), tuple(notes))
             if dist is not None:
@@ -167,17 +167,22 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
                 stride = max(1, -(-(calls * size) // THINNED))
                 stream = Stream(edges, stride)
         digests.append(_fingerprint(array))
-        if stream is not None and array.shape == first.shape:
+        if np.iscomplexobj(first):
+            parts.append(array)
+        elif stream is not None and array.shape == first.shape:
             for chunk in _chunks(array):
                 stream.add(chunk)
     assert first is not None
+    if callable(init):
+        checks.append(_same_seed(init, shape, seeds[0], first))
+    if parts:
+        return _complex(parts, digests, scheme, variance, shape, convention, fan_in, fan_out,
+                        alpha, callable(init), checks, notes)
     values = first.reshape(-1)
     nonfinite = stream.nonfinite if stream is not None else \
         int(np.sum(~np.isfinite(values.astype(np.float64))))
     checks.append(Check.outright("finite", 0, nonfinite, nonfinite == 0,
                                  f"{nonfinite} values are NaN or infinite"))
-    if callable(init):
-        checks.append(_same_seed(init, shape, seeds[0], first))
     ulp = spacing(source, bound) if bound else 0.0
     largest = stream.max_abs if stream is not None else \
         float(np.max(np.abs(values.astype(np.float64)), initial=0))
@@ -212,15 +217,39 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
                   tuple(checks), tuple(notes))
 
 
-def _sanity(first: np.ndarray, shape: tuple[int, ...]) -> list[Check]:
-    """Shape and a real floating dtype, on the first array drawn."""
-    real = np.issubdtype(first.dtype, np.floating) or str(first.dtype) == "bfloat16"
+def _sanity(first: np.ndarray, shape: tuple[int, ...], scheme: Scheme) -> list[Check]:
+    """Shape and a floating dtype (complex for a normal scheme), on the first array drawn."""
+    complex_ = np.iscomplexobj(first)
+    fits = (np.issubdtype(first.dtype, np.floating) or str(first.dtype) == "bfloat16"
+            or (complex_ and scheme.distribution == "normal"))
     return [Check.outright("shape", str(shape), str(first.shape), first.shape == shape,
                            f"the array has shape {first.shape}, not {shape}"),
-            Check.outright("dtype", "real floating", str(first.dtype), real,
-                           "complex arrays are not checked yet: check the real and imaginary "
-                           "parts" if np.iscomplexobj(first) else
-                           f"dtype {first.dtype} is not a real floating type")]
+            Check.outright("dtype", "floating", str(first.dtype), fits,
+                           "complex arrays are checked against normal schemes only (circular, "
+                           "E|w|^2 = the variance)" if complex_ else
+                           f"dtype {first.dtype} is not a floating type")]
+
+
+def _complex(parts: list[np.ndarray], digests: list[bytes], scheme: Scheme, variance: float,
+             shape: tuple[int, ...], convention: str, fan_in: int, fan_out: int, alpha: float,
+             drawn: bool, checks: list[Check], notes: list[str]) -> Report:
+    """The complex battery (`complex_law`) under Holm, and the outright checks."""
+    values = np.concatenate([p.reshape(-1) for p in parts])
+    nonfinite = int(np.sum(~np.isfinite(values)))
+    checks = [*checks, Check.outright("finite", 0, nonfinite, nonfinite == 0,
+                                      f"{nonfinite} values are NaN or infinite")]
+    if drawn:
+        repeated = len(digests) - len(set(digests))
+        checks.append(Check.outright("distinct_arrays", f"{len(digests)} distinct",
+                                     f"{len(digests) - repeated} distinct", repeated == 0,
+                                     f"{repeated} arrays of different seeds repeat an earlier "
+                                     "one: the seed does not reach every stream"))
+    if nonfinite == 0 and values.size >= 2:
+        found = complex_law.findings(values, variance)
+        rejected = st.holm([f.pvalue for f in found], alpha)  # type: ignore[misc]
+        checks += [Check.judged(f, not r) for f, r in zip(found, rejected, strict=True)]
+    return Report(scheme.name, shape, convention, fan_in, fan_out, values.size, alpha,
+                  tuple(checks), tuple(notes))
 
 
 def _same_seed(init: Initializer, shape: tuple[int, ...], seed: int,

@@ -7,7 +7,6 @@ each claims; `crosscheck` does the rest.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,12 +17,6 @@ from derive import Scheme
 
 Sampler = Callable[[tuple[int, ...], str, int], np.ndarray]
 """sample(shape, dtype, seed): a float64 (or complex128) numpy array in the framework's layout."""
-MANTISSA_BITS = {"float16": 10, "bfloat16": 7, "float32": 23, "float64": 52}
-
-
-def resolution(dtype: str, value: float) -> float:
-    """The spacing of `dtype` at `value`: 2^(⌊log₂ value⌋ − mantissa bits)."""
-    return 2.0 ** (math.floor(math.log2(value)) - MANTISSA_BITS[dtype]) if value > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -138,10 +138,11 @@ def coarse(levels: int = 256) -> Initializer:
 
 def late_other_law(shape: tuple[int, ...], seed: int) -> np.ndarray:
     """Rows past the first 200,000 values follow a uniform of the same variance."""
-    w = sample("he_normal", shape, rng=seed)
+    first, second = np.random.SeedSequence(seed).spawn(2)
+    w = _sample(SCHEMES["he_normal"], shape, rng=np.random.default_rng(first))
     row = -(-200_000 // math.prod(shape[1:]))
     b = math.sqrt(3) * _sd("he_normal", shape)
-    w[row:] = np.random.default_rng(seed + 1).uniform(-b, b, w[row:].shape)
+    w[row:] = np.random.default_rng(second).uniform(-b, b, w[row:].shape)
     return w
 
 

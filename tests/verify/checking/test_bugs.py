@@ -89,11 +89,35 @@ def test_an_initializer_returning_none_is_named() -> None:
         check(forgets_to_return, "he_normal", shape=SHAPE)
 
 
-def test_complex_arrays_are_refused_plainly() -> None:
-    w = sample("he_normal", SHAPE, rng=0) + 1j * sample("he_normal", SHAPE, rng=1)
-    report = check(w, "he_normal", shape=SHAPE)
+def _complex_normal(shape: tuple[int, ...], seed: int, part_variance: float = 0.5,
+                    rho: float = 0.0) -> np.ndarray:
+    """Circular complex normal with E|w|^2 = he_normal's variance (each part half of it)."""
+    rng = np.random.default_rng(seed)
+    v = sd("he_normal", shape) ** 2
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    y = rho * x + math.sqrt(1 - rho * rho) * y
+    return math.sqrt(v * part_variance) * x + 1j * math.sqrt(v * (1 - part_variance)) * y
+
+
+def test_complex_normal_passes_and_its_bugs_are_named() -> None:
+    assert check(_complex_normal, "he_normal", shape=SHAPE, seed=1).passed
+    assert check(_complex_normal(SHAPE, 2).astype(np.complex64), "he_normal",
+                 shape=SHAPE).passed
+    each_part = check(lambda s, k: math.sqrt(2) * _complex_normal(s, k), "he_normal",
+                      shape=SHAPE, seed=1)
+    assert "variance" in {c.name for c in each_part.failed}
+    lopsided = check(lambda s, k: _complex_normal(s, k, part_variance=0.7), "he_normal",
+                     shape=SHAPE, seed=1)
+    assert "circularity" in {c.name for c in lopsided.failed}
+    uniform_parts = check(lambda s, k: sample("he_uniform", s, rng=k) / math.sqrt(2) * (1 + 1j),
+                          "he_normal", shape=SHAPE, seed=1)
+    assert "modulus" in {c.name for c in uniform_parts.failed}
+
+
+def test_complex_arrays_against_other_laws_are_refused_plainly() -> None:
+    report = check(_complex_normal(SHAPE, 0), "he_uniform", shape=SHAPE)
     assert [c.name for c in report.failed] == ["dtype"]
-    assert "complex" in report.failed[0].detail
+    assert "normal schemes only" in report.failed[0].detail
 
 
 def test_the_headline_names_the_check_and_the_cause() -> None:

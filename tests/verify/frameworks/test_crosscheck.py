@@ -15,7 +15,6 @@ from scipy import stats
 import derive
 from initproof.cli import main
 from verify import crosscheck, identify, sample
-from verify.frameworks import resolution
 
 EXPECTED_MISMATCHES = {
     "torch": {"trunc_normal_(std=0.02)", "trunc_normal_(std=1)", "sparse_(sparsity=0.1)",
@@ -139,9 +138,11 @@ def test_identify_sees_an_off_centre_uniform() -> None:
         identify(np.array([1.0, np.nan] * 10), (4, 5))
 
 
-def test_resolution_is_one_ulp() -> None:
-    assert resolution("float32", 1.5) == float(np.spacing(np.float32(1.5)))
-    assert resolution("float16", 0.2) == float(np.spacing(np.float16(0.2)))
+def test_spacing_is_one_ulp() -> None:
+    from verify.checking.precision import spacing
+
+    assert spacing("float32", 1.5) == float(np.spacing(np.float32(1.5)))
+    assert spacing("float16", 0.2) == float(np.spacing(np.float16(0.2)))
 
 
 def test_unknown_framework_is_named(capsys: pytest.CaptureFixture[str]) -> None:
