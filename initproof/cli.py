@@ -103,7 +103,8 @@ def cmd_propagate(args: argparse.Namespace) -> int:
     c = run_propagate(args.init, args.activation, args.depth, args.width, args.batch, args.seed,
                       args.bias, args.slope, not args.no_backward, args.alpha)
     if args.json:
-        print(_json({"init": args.init, "agree": c.agree, "alpha": args.alpha,
+        print(_json({"init": args.init, "agree": c.agree, "verdict": c.verdict,
+                     "alpha": args.alpha,
                      "measured": c.measured.to_dict(), "predicted": c.predicted.to_dict(),
                      "ok": {k: [bool(x) for x in v] for k, v in c.ok.items()}}))
     else:

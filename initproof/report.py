@@ -65,7 +65,7 @@ def report(out: Path) -> int:
     comparisons = [run_propagate(init, act, 20, 256, 256) for act, init in REPORT_NETS.items()]
     for c in comparisons:
         p = c.predicted
-        print(f"  {'ok  ' if c.agree else 'FAIL'} {c.measured.activation:10s} "
+        print(f"  {c.verdict:12s} {c.measured.activation:10s} "
               f"{REPORT_NETS[c.measured.activation]:20s} var(a_20) {c.measured.var[-1]:9.3g} "
               f"predicted {p.var[-1]:9.3g} (log tolerance {p.tolerance.var[-1]:.2f})")
     print("\n== crosscheck: framework initializers against derive ==")

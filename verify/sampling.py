@@ -22,7 +22,11 @@ class Initializer(Protocol):
 
 
 def child_seeds(seed: int, count: int) -> list[int]:
-    """`count` independent integer seeds spawned from `seed` by numpy.random.SeedSequence."""
+    """`count` independent integer seeds spawned from `seed` by numpy.random.SeedSequence.
+
+    They are 32-bit, as `numpy.random.seed` and Keras require, so among thousands two may
+    be equal (among 5,000, about once in 340 lists): compare arrays by seed, not by call.
+    """
     return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(count)]
 
 

@@ -153,8 +153,9 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
     random = variance > 0
     dist = st.distribution(scheme, fan_in, fan_out) if random else None
 
-    stream, first, digests, checks, parts = None, None, [], [], []
-    for array in _arrays(init, shape, seeds, notes):
+    stream, first, checks, parts = None, None, [], []
+    digests: dict[int, bytes] = {}  # seed → digest: two calls may share a 32-bit seed
+    for call, array in enumerate(_arrays(init, shape, seeds, notes)):
         if first is None:
             first = array
             checks += _sanity(first, shape, scheme)
@@ -166,7 +167,7 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
                 edges = marginal.histogram_edges(dist, bound, max(n_samples or 0, first.size))
                 stride = max(1, -(-(calls * size) // THINNED))
                 stream = Stream(edges, stride)
-        digests.append(_fingerprint(array))
+        digests[seeds[call]] = _fingerprint(array)
         if np.iscomplexobj(first):
             parts.append(array)
         elif stream is not None and array.shape == first.shape:
@@ -230,7 +231,7 @@ def _sanity(first: np.ndarray, shape: tuple[int, ...], scheme: Scheme) -> list[C
                            f"dtype {first.dtype} is not a floating type")]
 
 
-def _complex(parts: list[np.ndarray], digests: list[bytes], scheme: Scheme, variance: float,
+def _complex(parts: list[np.ndarray], digests: dict[int, bytes], scheme: Scheme, variance: float,
              shape: tuple[int, ...], convention: str, fan_in: int, fan_out: int, alpha: float,
              drawn: bool, checks: list[Check], notes: list[str]) -> Report:
     """The complex battery (`complex_law`) under Holm, and the outright checks."""
@@ -238,12 +239,9 @@ def _complex(parts: list[np.ndarray], digests: list[bytes], scheme: Scheme, vari
     nonfinite = int(np.sum(~np.isfinite(values)))
     checks = [*checks, Check.outright("finite", 0, nonfinite, nonfinite == 0,
                                       f"{nonfinite} values are NaN or infinite")]
-    if drawn:
-        repeated = len(digests) - len(set(digests))
-        checks.append(Check.outright("distinct_arrays", f"{len(digests)} distinct",
-                                     f"{len(digests) - repeated} distinct", repeated == 0,
-                                     f"{repeated} arrays of different seeds repeat an earlier "
-                                     "one: the seed does not reach every stream"))
+    distinct = repeats.distinct_arrays(digests, values.size // len(parts), 0.0, alpha)
+    if drawn and distinct is not None:
+        checks.append(distinct)
     if nonfinite == 0 and values.size >= 2:
         found = complex_law.findings(values, variance)
         rejected = st.holm([f.pvalue for f in found], alpha)  # type: ignore[misc]

@@ -47,12 +47,14 @@ def ties(first: np.ndarray, q2: float, q3: float) -> Finding:
                    effect=observed / mean - 1 if mean > 0 else None)
 
 
-def distinct_arrays(digests: list[bytes], size: int, q2: float, alpha: float) -> Check | None:
-    """All the arrays drawn with different seeds differ; None where equal ones are likely."""
+def distinct_arrays(digests: dict[int, bytes], size: int, q2: float,
+                    alpha: float) -> Check | None:
+    """The arrays drawn with different seeds (seed → digest) all differ; None where equal
+    ones are likely by chance."""
     k = len(digests)
     if k < 2 or math.comb(k, 2) * q2 ** min(size, 4096) > alpha / 100:
         return None
-    repeated = k - len(set(digests))
+    repeated = k - len(set(digests.values()))
     return Check.outright("distinct_arrays", f"{k} distinct", f"{k - repeated} distinct",
                           repeated == 0,
                           f"{repeated} of {k} arrays drawn with different seeds repeat an "

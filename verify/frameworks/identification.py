@@ -158,13 +158,14 @@ def identify(observations: Sequence[Observation] | np.ndarray,
                                 low=low, high=high), 0.0))
     counts = np.array([x.size for x, _ in obs])
     fan_pairs = [fans(s, convention, **axes) for _, s in obs]  # type: ignore[arg-type]
+    units = {mode: np.array([variance_scaling(1, mode, "normal").variance_at(fi, fo)
+                             for fi, fo in fan_pairs]) for mode in (*MODES, None)}
     for family, k, distance in _families(z, n):
         variants = [(True,), (False,)] if family == "truncated_normal" else [(True,)]
         for (corrected,) in variants:
             shrink = _c(k) ** 2 if family == "truncated_normal" and not corrected else 1.0
-            for mode in (*MODES, None):
-                unit = np.array([variance_scaling(1, mode, "normal").variance_at(fi, fo)
-                                 for fi, fo in fan_pairs]) * shrink
+            for mode, per_mode in units.items():
+                unit = per_mode * shrink
                 scales = m2 / unit
                 pooled = float(np.sum(counts * m2) / np.sum(counts * unit))
                 se = pooled * np.sqrt(max(kappa - 1, 1e-12) / counts)

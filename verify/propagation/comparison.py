@@ -1,4 +1,9 @@
-"""Measured against predicted: per layer, within the predicted tolerances."""
+"""Measured against predicted: per layer, within the predicted tolerances.
+
+A layer whose tolerance admits a factor of 2 in a variance (log tolerance ≥ log 2) could
+not have told such an error apart: where the layers agree, the verdict is then
+"inconclusive", never "agrees".
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from verify.propagation.profile import Profile
+
+BLIND_FACTOR = 2.0  # a variance tolerance admitting this factor cannot tell it apart
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,24 @@ class Comparison:
 
     @property
     def agree(self) -> bool:
+        """No layer outside its tolerance."""
         return all(bool(v.all()) for v in self.ok.values())
+
+    @property
+    def blind(self) -> np.ndarray:
+        """Per layer: a variance's log tolerance admits a factor of 2 (`BLIND_FACTOR`)."""
+        t = self.predicted.tolerance
+        assert t is not None
+        wide = t.var >= np.log(BLIND_FACTOR)
+        if self.measured.grad_var is not None:
+            wide = wide | (t.grad_var >= np.log(BLIND_FACTOR))
+        return wide
+
+    @property
+    def verdict(self) -> str:
+        """'differs', 'inconclusive' (agrees, but some layer could not see a factor 2) or
+        'agrees'."""
+        return "differs" if not self.agree else "inconclusive" if self.blind.any() else "agrees"
 
     def __str__(self) -> str:
         m, p, t = self.measured, self.predicted, self.predicted.tolerance
@@ -29,14 +53,19 @@ class Comparison:
             head += f"  {'grad var':>10} {'predicted':>10} {'log ±':>6}"
         lines = [head]
         for i in range(m.depth):
-            flag = "" if all(v[i] for v in self.ok.values()) else "  <- differs"
+            flag = ("  <- differs" if not all(v[i] for v in self.ok.values())
+                    else "  <- cannot see x2" if self.blind[i] else "")
             line = (f"{i + 1:>5} {m.mean[i]:>10.4g} {p.mean[i]:>10.4g} {t.mean[i]:>8.2g}  "
                     f"{m.std[i]:>10.4g} {p.std[i]:>10.4g} {t.var[i] / 2:>6.3f}")
             if m.grad_var is not None:
                 line += (f"  {m.grad_var[i]:>10.4g} {p.grad_var[i]:>10.4g} "
                          f"{t.grad_var[i]:>6.3f}")
             lines.append(line + flag)
-        lines.append("agree within tolerance" if self.agree else "DIFFER beyond tolerance")
+        lines.append({"agrees": "agree within tolerance",
+                      "differs": "DIFFER beyond tolerance",
+                      "inconclusive": "inconclusive: agree within tolerances that admit a "
+                                      f"factor {BLIND_FACTOR:g} in variance at "
+                                      f"{int(self.blind.sum())} of {m.depth} layers"}[self.verdict])
         return "\n".join(lines)
 
 

@@ -167,3 +167,14 @@ def test_activations_match_pytorch(name: str) -> None:
     x = np.linspace(-20, 20, 4001)
     theirs = f(torch.from_numpy(x)).numpy()
     assert np.allclose(activation(name)(x), theirs, rtol=1e-14, atol=1e-15)
+
+
+def test_a_tolerance_that_admits_a_factor_2_is_inconclusive() -> None:
+    """Deep narrow ReLU nets spread too much for a factor 2 to show: never 'agrees'."""
+    wide = compare(propagate("he_normal", "relu", depth=30, width=64, batch=32, seed=1),
+                   predict("he_normal", "relu", depth=30, width=64, batch=32))
+    assert wide.agree and wide.blind.any() and wide.verdict == "inconclusive"
+    assert "inconclusive" in str(wide).splitlines()[-1]
+    narrow = compare(propagate("glorot_uniform", "linear", depth=5, width=256, batch=64, seed=1),
+                     predict("glorot_uniform", "linear", depth=5, width=256, batch=64))
+    assert narrow.verdict == "agrees" and not narrow.blind.any()
