@@ -46,7 +46,9 @@ def tanh_saturation() -> tuple[str, dict[str, Comparison]]:
                              predict(name, "tanh", depth=10, width=500, batch=1000))
     parts = ["## 1. Ten tanh layers: collapse, saturation, spread\n",
              "Width 500, batch 1000 unit-Gaussian inputs, no bias. Predicted values from the "
-             "Gaussian-integral recursion; the std tolerance is the stated ± in log space.\n"]
+             "Gaussian-integral recursion; the std tolerance is the stated ± in log space. "
+             "A run is *inconclusive* where some layer's tolerance, of the activations' or "
+             "of the gradients' variance, admits a factor 2.\n"]
     for name, c in runs.items():
         m, p = c.measured, c.predicted
         saturated = [np.mean(np.abs(v) > 0.99) for v in m.values]
