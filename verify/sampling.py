@@ -26,6 +26,9 @@ def child_seeds(seed: int, count: int) -> list[int]:
 
     They are 32-bit, as `numpy.random.seed` and Keras require, so among thousands two may
     be equal (among 5,000, about once in 340 lists): compare arrays by seed, not by call.
+    They are the first word of each child's state, which repeats for some pairs of parents
+    (3892444561 and 1275092364 give the same two children): spawn from one parent only, and
+    hand a seed to `numpy.random.default_rng` whole rather than spawning from it again.
     """
     return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(count)]
 
