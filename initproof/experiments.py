@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from initproof import UsageError, inputs
 from initproof.extras import require
 from initproof.files import write_text
 from verify.propagation import Comparison, Profile, compare, predict, propagate
@@ -283,8 +284,10 @@ def document() -> tuple[str, dict[str, Figure]]:
 
 
 def write(out: Path) -> list[Path]:
-    """Write README.md and the figures to `out`; refuse, writing nothing, without the extras."""
+    """Write README.md and the figures to `out`; refuse, writing nothing, without the extras
+    or a folder that can be written, before the experiments run."""
     require("docs/experiments", "torch", "matplotlib")
+    inputs.writable_folder(out)
     doc, figures = document()
     written = [write_text(out / "README.md", doc)]
     return written + [draw(out / name) for name, draw in figures.items()]
@@ -309,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as e:
         print(f"initproof: {e}; nothing was written", file=sys.stderr)
         return 1
+    except UsageError as e:
+        print(f"initproof: {e}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"initproof: cannot write to {args.out}: {e.strerror or e}", file=sys.stderr)
         return 2

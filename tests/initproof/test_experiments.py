@@ -110,3 +110,16 @@ def test_cli_propagate(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["propagate", "--depth", "3", "--width", "4,5"]) == 2
     assert "depth + 1" in capsys.readouterr().err
     assert main(["propagate", "--init", "hee_normal"]) == 2
+
+
+def test_experiments_refuse_an_unwritable_folder_before_running(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep me")
+    monkeypatch.setattr(experiments, "require", lambda *args: None)
+    monkeypatch.setattr(experiments, "document", lambda: pytest.fail("ran the experiments"))
+    for name, value in experiments.PINNED_KERNELS.items():
+        monkeypatch.setenv(name, value)
+    assert experiments.main([str(blocker / "out")]) == 2
+    assert "is not a folder" in capsys.readouterr().err and blocker.read_text() == "keep me"

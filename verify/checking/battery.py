@@ -179,21 +179,22 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
     if parts:
         return _complex(parts, digests, scheme, variance, shape, convention, fan_in, fan_out,
                         alpha, callable(init), checks, notes)
-    values = first.reshape(-1)
-    nonfinite = stream.nonfinite if stream is not None else \
-        int(np.sum(~np.isfinite(values.astype(np.float64))))
+    if stream is not None:
+        nonfinite, largest = stream.nonfinite, stream.max_abs
+    else:  # a constant scheme: the first array is all there is
+        values = first.reshape(-1).astype(np.float64)
+        nonfinite = int(np.sum(~np.isfinite(values)))
+        largest = float(np.max(np.abs(values), initial=0))
     checks.append(Check.outright("finite", 0, nonfinite, nonfinite == 0,
                                  f"{nonfinite} values are NaN or infinite"))
     ulp = spacing(source, bound) if bound else 0.0
-    largest = stream.max_abs if stream is not None else \
-        float(np.max(np.abs(values.astype(np.float64)), initial=0))
     if bound is not None:
         checks.append(Check.outright("within_bound", bound, largest, largest <= bound + ulp,
                                      f"largest |w| {largest:.6g} exceeds the bound {bound:.6g}"))
     if not random:
         checks.append(Check.outright("all_zero", 0.0, largest, largest == 0,
                                      "the scheme is constant zero"))
-        return Report(scheme.name, shape, convention, fan_in, fan_out, values.size, alpha,
+        return Report(scheme.name, shape, convention, fan_in, fan_out, first.size, alpha,
                       tuple(checks), tuple(notes))
     assert stream is not None and dist is not None
     top = bound if bound is not None else 6 * math.sqrt(variance)
