@@ -34,7 +34,7 @@ KNOWN = {
                                                       "uniform"),
     "torch xavier_normal_(gain=5/3)": variance_scaling(25 / 9, "fan_avg", "normal"),
     "torch normal_(std=0.02)": fixed_normal(0.02),
-    "torch uniform_(-0.05, 0.05)": fixed_uniform(0.05),
+    "torch uniform_(-0.05, 0.05)": fixed_uniform(-0.05, 0.05),
     "torch trunc_normal_(std=1), bounds +-2": fixed_truncated_normal(1.0, bounds=(-2, 2)),
     "torch trunc_normal_(std=0.5), bounds +-1.5": fixed_truncated_normal(0.5, bounds=(-1.5, 1.5)),
     "Haiku TruncatedNormal(0.02)": variance_scaling(0.02**2, None, "truncated_normal",
@@ -58,7 +58,7 @@ KNOWN = {
     "uniform 4/fan_in": variance_scaling(4, "fan_in", "uniform"),
     "uniform (1/2)/fan_out": variance_scaling(0.5, "fan_out", "uniform"),
     "normal 0.1^2": fixed_normal(0.1),
-    "uniform +-0.1": fixed_uniform(0.1),
+    "uniform +-0.1": fixed_uniform(-0.1, 0.1),
 }
 SHAPE_SETS = {"dense": ((256, 128), (96, 512)), "conv": ((64, 32, 3, 3), (128, 16, 5, 5))}
 

@@ -15,9 +15,11 @@ from derive.activation_forms import (
     selu_constants,
 )
 from derive.derivation import Derivation, Step, StepError, chain, solve_one
+from derive.expressions import CONSTRUCTORS, parse_scheme
 from derive.notation import E, Var, fan_in, fan_out, latex
 from derive.proofs import (
     activations,
+    complex_weights,
     conditions,
     depth,
     derivations,
@@ -40,22 +42,30 @@ from derive.schemes import (
     DISTRIBUTIONS,
     MODES,
     SCHEMES,
+    ModulusLaw,
     Scheme,
+    complex_variance,
+    constant,
     correction,
     fixed_normal,
     fixed_truncated_normal,
     fixed_uniform,
     leaky_he_scale,
+    modulus_law,
     variance_scaling,
 )
 
 __all__ = [
-    "ACTIVATIONS", "DISTRIBUTIONS", "EXACT", "MODES", "SCHEMES", "Derivation", "E", "Scheme",
-    "Step", "StepError", "Var", "activations", "catalogue_latex", "catalogue_markdown", "chain",
-    "conditions", "correction", "depth", "derivation_latex", "derivation_markdown",
+    "ACTIVATIONS", "CONSTRUCTORS", "DISTRIBUTIONS", "EXACT", "MODES", "SCHEMES",
+    "Derivation", "E",
+    "ModulusLaw", "Scheme", "Step", "StepError", "Var", "activations", "catalogue_latex",
+    "catalogue_markdown", "chain", "complex_variance", "complex_weights", "conditions",
+    "constant",
+    "correction", "depth", "derivation_latex", "derivation_markdown",
     "derivations", "derivative", "display_form", "exact_gain", "exact_moment", "fan_in",
     "fan_out", "fixed_normal", "fixed_truncated_normal", "fixed_uniform", "form", "latex",
-    "layer_factor_at", "leaky_he_scale", "preactivation_variance", "product_variance",
+    "layer_factor_at", "leaky_he_scale", "modulus_law", "parse_scheme", "preactivation_variance",
+    "product_variance",
     "selu_constants", "slope", "solve_one", "symmetry", "truncated_normal", "uniform",
     "variance_scaling", "z",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from numbers import Real
 
@@ -21,6 +21,9 @@ import sympy as sp
 
 from derive.notation import fan_in, fan_out
 from derive.proofs.activations import slope
+from derive.proofs.complex_weights import K as modulus_cut_symbol
+from derive.proofs.complex_weights import complex_weights
+from derive.proofs.complex_weights import v as power_symbol
 from derive.proofs.conditions import conditions
 from derive.proofs.truncated_normal import TRUNCATION, truncated_normal
 from derive.proofs.truncated_normal import k as cut_symbol
@@ -46,6 +49,8 @@ class Scheme:
     `sigma` is the σ of the normal the samples are drawn from (before truncation);
     None for uniform schemes. A truncated normal is cut at ±`truncation`·σ; `corrected`
     says whether σ was enlarged so that the variance after the cut is scale·v_mode.
+    `mean` is the law's centre (0 but for fixed laws such as U(0, 1)); `bound` is the
+    half-width about it.
     """
 
     name: str
@@ -57,6 +62,7 @@ class Scheme:
     sigma: sp.Expr | None
     truncation: sp.Expr | None = None
     corrected: bool = True
+    mean: sp.Expr = sp.S.Zero
 
     @cached_property
     def _numeric(self) -> dict[str, object]:
@@ -163,30 +169,89 @@ def variance_scaling(scale: float | sp.Expr, mode: str | None, distribution: str
     return _scheme(name, exact, mode, distribution, cut, corrected)
 
 
-def fixed_normal(std: float) -> Scheme:
-    """N(0, std²): a fixed variance, whatever the fans."""
-    return variance_scaling(sp.nsimplify(std) ** 2, None, "normal", name=f"N(0, {std}^2)")
+def _centred(scheme: Scheme, mean: float | sp.Expr, name: str) -> Scheme:
+    """The scheme moved to centre `mean` (a finite real) and renamed."""
+    exact = sp.nsimplify(mean)
+    if not (exact.is_real and exact.is_finite):
+        raise ValueError(f"mean must be a finite real number, got {mean!r}")
+    return replace(scheme, mean=exact, name=name)
 
 
-def fixed_truncated_normal(std: float, bounds: tuple[float, float] | None = None) -> Scheme:
-    """A normal cut at ±2σ whose standard deviation after the cut is `std`; or, with absolute
-    `bounds` (a, b) as PyTorch's `trunc_normal_(mean=0, std, a, b)` takes them, N(0, std²)
-    cut at [a, b], uncorrected (a = −b: only symmetric cuts are derived)."""
+def fixed_normal(std: float, mean: float = 0.0) -> Scheme:
+    """N(mean, std²): a fixed variance, whatever the fans (PyTorch's `normal_(mean, std)`)."""
+    scheme = variance_scaling(sp.nsimplify(std) ** 2, None, "normal")
+    return _centred(scheme, mean, f"N({mean:g}, {std:g}^2)")
+
+
+def fixed_truncated_normal(std: float, bounds: tuple[float, float] | None = None,
+                           mean: float = 0.0) -> Scheme:
+    """A normal about `mean` cut at ±2σ whose standard deviation after the cut is `std`; or,
+    with absolute `bounds` (a, b) as PyTorch's `trunc_normal_(mean, std, a, b)` takes them,
+    N(mean, std²) cut at [a, b], uncorrected: k = (b − mean)/std in derivation (7), which
+    is derived for cuts symmetric about the mean (a − mean = −(b − mean))."""
     if bounds is None:
-        return variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal",
-                                name=f"truncated normal with std {std}")
-    low, high = bounds
+        scheme = variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal")
+        return _centred(scheme, mean, f"truncated normal with mean {mean:g}, std {std:g}"
+                        if mean else f"truncated normal with std {std:g}")
+    low, high = (sp.nsimplify(x) - sp.nsimplify(mean) for x in bounds)
     if low != -high:
-        raise ValueError(f"only bounds symmetric about 0 are supported, got ({low}, {high})")
-    return variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal",
-                            truncation=sp.nsimplify(high) / sp.nsimplify(std), corrected=False,
-                            name=f"N(0, {std}^2) cut at [{low}, {high}]")
+        raise ValueError(f"bounds must be symmetric about the mean {mean}, got {bounds}: "
+                         "derivation (7) covers symmetric cuts only")
+    scheme = variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal",
+                              truncation=high / sp.nsimplify(std), corrected=False)
+    return _centred(scheme, mean, f"N({mean:g}, {std:g}^2) cut at [{bounds[0]:g}, {bounds[1]:g}]")
 
 
-def fixed_uniform(half_width: float) -> Scheme:
-    """U(−b, b), variance b²/3 from the uniform derivation (6)."""
-    variance = uniform().results["variance"].subs(half_width_symbol, sp.nsimplify(half_width))
-    return variance_scaling(variance, None, "uniform", name=f"U(-{half_width}, {half_width})")
+def fixed_uniform(low: float, high: float) -> Scheme:
+    """U(low, high): mean (low + high)/2, half-width b = (high − low)/2, variance b²/3 from
+    the uniform derivation (6)."""
+    width = sp.nsimplify(high) - sp.nsimplify(low)
+    if not width.is_positive:
+        raise ValueError(f"U(low, high) needs low < high, got ({low}, {high})")
+    variance = uniform().results["variance"].subs(half_width_symbol, width / 2)
+    scheme = variance_scaling(variance, None, "uniform")
+    return _centred(scheme, (sp.nsimplify(low) + sp.nsimplify(high)) / 2, f"U({low:g}, {high:g})")
+
+
+def constant(value: float) -> Scheme:
+    """Every value equal to `value` (a norm layer's scale 1 or offset 0): variance 0."""
+    return _centred(_scheme("zeros", sp.Integer(0), None, "uniform"), value,
+                    f"constant {value:g}")
+
+
+@dataclass(frozen=True)
+class ModulusLaw:
+    """The law of u = |w|²/E|w|² for a scheme drawn complex, from derivation (9):
+    u = scale·X with X ~ Exp(1) kept below `cut` (None: not cut), or u ~ U(0, scale)."""
+
+    exponential: bool
+    scale: sp.Expr
+    cut: sp.Expr | None = None
+
+
+def complex_variance(scheme: Scheme) -> sp.Expr:
+    """E|w|² of the scheme drawn complex (9): the variance it targets, but an uncorrected
+    truncated normal keeps m(k²)·σ² of it."""
+    if scheme.distribution == "truncated_normal" and not scheme.corrected:
+        assert scheme.sigma is not None and scheme.truncation is not None
+        return scheme.sigma**2 * _modulus_mean(scheme.truncation)
+    return scheme.variance
+
+
+def modulus_law(scheme: Scheme) -> ModulusLaw:
+    """|w|²/E|w|² ~ Exp(1) (normal), U(0, 2) (the disk of radius √(2v)), or Exp(1) cut at
+    K = k² and divided by its mean m(K) (truncated normal)."""
+    if scheme.distribution == "normal":
+        return ModulusLaw(True, sp.Integer(1))
+    if scheme.distribution == "uniform":
+        radius = complex_weights().results["disk_radius"]
+        return ModulusLaw(False, sp.simplify(radius**2 / power_symbol))
+    assert scheme.truncation is not None
+    return ModulusLaw(True, 1 / _modulus_mean(scheme.truncation), scheme.truncation**2)
+
+
+def _modulus_mean(k: sp.Expr) -> sp.Expr:
+    return complex_weights().results["modulus_mean"].subs(modulus_cut_symbol, k**2)
 
 
 def leaky_he_scale(negative_slope: float) -> sp.Expr:

@@ -22,11 +22,12 @@ def _axes(axis: int | Sequence[int], ndim: int, name: str) -> tuple[int, ...]:
     return tuple(a % ndim for a in axes)
 
 
-def check_shape(shape: Sequence[int]) -> tuple[int, ...]:
-    """The shape as a tuple of positive ints; fewer than 2 dimensions is an error."""
+def check_shape(shape: Sequence[int], min_dims: int = 2) -> tuple[int, ...]:
+    """The shape as a tuple of positive ints; fewer than `min_dims` dimensions is an error
+    (a weight's fans need two)."""
     shape = tuple(shape)
-    if len(shape) < 2:
-        raise ValueError(f"a weight shape needs at least 2 dimensions, got {shape}")
+    if len(shape) < min_dims:
+        raise ValueError(f"a weight shape needs at least {min_dims} dimensions, got {shape}")
     for i, d in enumerate(shape):
         if isinstance(d, bool) or not isinstance(d, Integral) or d <= 0:
             raise ValueError(f"dimension {i} of shape {shape} must be a positive integer, "

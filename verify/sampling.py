@@ -1,17 +1,23 @@
 """numpy samplers for derive's schemes, and the contract an initializer under test meets.
 
 normal: N(0, σ²); truncated_normal: σ·z with z ~ N(0, 1) kept where |z| ≤ bound/σ
-(rejection); uniform: U(−b, b). σ and b are lambdified from derive.
+(rejection); uniform: U(−b, b); each moved by the scheme's mean. σ and b are lambdified
+from derive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Protocol
 
 import numpy as np
+import sympy as sp
 
-from derive import SCHEMES, Scheme
+from derive import SCHEMES, Scheme, complex_variance, modulus_law
+from derive import fan_in as fan_in_symbol
+from derive import fan_out as fan_out_symbol
 from verify.layout import fans
 
 
@@ -45,6 +51,12 @@ def resolve(scheme: Scheme | str) -> Scheme:
 def draw(scheme: Scheme, size: int, fan_in: float, fan_out: float,
          rng: np.random.Generator) -> np.ndarray:
     """`size` float64 samples of the scheme at these fans."""
+    centred = _centred(scheme, size, fan_in, fan_out, rng)
+    return centred + float(scheme.mean) if scheme.mean else centred
+
+
+def _centred(scheme: Scheme, size: int, fan_in: float, fan_out: float,
+             rng: np.random.Generator) -> np.ndarray:
     if scheme.distribution == "uniform":
         b = scheme.bound_at(fan_in, fan_out)
         return rng.uniform(-b, b, size) if b > 0 else np.zeros(size)
@@ -62,10 +74,38 @@ def draw(scheme: Scheme, size: int, fan_in: float, fan_out: float,
     return out * sigma
 
 
+@cache
+def _complex_power(scheme: Scheme) -> Callable[[float, float], float]:
+    return sp.lambdify((fan_in_symbol, fan_out_symbol), complex_variance(scheme), "math")
+
+
+def complex_power(scheme: Scheme, fan_in: float, fan_out: float) -> float:
+    """E|w|² of the scheme drawn complex at these fans (derive's `complex_variance`)."""
+    return float(_complex_power(scheme)(fan_in, fan_out))
+
+
+def draw_complex(scheme: Scheme, size: int, fan_in: float, fan_out: float,
+                 rng: np.random.Generator) -> np.ndarray:
+    """`size` complex128 samples, circular: w = √(E|w|²·u)·e^{iθ}, θ uniform, u the modulus
+    law of derivation (9) (an Exp(1) cut at K drawn as −log(1 − U·(1 − e^{−K})))."""
+    power = complex_power(scheme, fan_in, fan_out)
+    law = modulus_law(scheme)
+    scale = float(law.scale)
+    if not law.exponential:
+        u = rng.uniform(0.0, scale, size)
+    elif law.cut is None:
+        u = scale * rng.standard_exponential(size)
+    else:
+        u = -scale * np.log1p(-rng.uniform(0.0, 1.0, size) * -math.expm1(-float(law.cut)))
+    phase = rng.uniform(0.0, 2 * math.pi, size)
+    return np.sqrt(power * u) * np.exp(1j * phase) + float(scheme.mean)
+
+
 def sample(scheme: Scheme | str, shape: Sequence[int], *,
            rng: np.random.Generator | int | None = None, convention: str = "torch",
            dtype: np.dtype | type = np.float64, **axes: object) -> np.ndarray:
-    """An array of this shape drawn from the scheme, fans read in `convention`'s layout.
+    """An array of this shape drawn from the scheme, fans read in `convention`'s layout;
+    a complex `dtype` draws the scheme's circular complex law (`draw_complex`).
 
     >>> sample("he_uniform", (3, 2), rng=0).shape
     (3, 2)
@@ -74,7 +114,9 @@ def sample(scheme: Scheme | str, shape: Sequence[int], *,
     fan_in, fan_out = fans(shape, convention, **axes)  # type: ignore[arg-type]
     rng = np.random.default_rng(rng)
     size = int(np.prod(shape))
-    return draw(scheme, size, fan_in, fan_out, rng).astype(dtype, copy=False).reshape(tuple(shape))
+    sampler = draw_complex if np.dtype(dtype).kind == "c" else draw
+    return sampler(scheme, size, fan_in, fan_out, rng).astype(dtype, copy=False) \
+        .reshape(tuple(shape))
 
 
 def initializer(init: Initializer | Scheme | str) -> Initializer:

@@ -2,6 +2,7 @@
 
 from derive.derivation import Derivation
 from derive.proofs.activations import activations
+from derive.proofs.complex_weights import complex_weights
 from derive.proofs.conditions import conditions
 from derive.proofs.depth import depth
 from derive.proofs.preactivation import preactivation_variance
@@ -14,8 +15,8 @@ from derive.proofs.uniform import uniform
 def derivations() -> list[Derivation]:
     """The derivations, in the order each builds on the ones before."""
     return [product_variance(), preactivation_variance(), activations(), depth(),
-            conditions(), uniform(), truncated_normal(), symmetry()]
+            conditions(), uniform(), truncated_normal(), symmetry(), complex_weights()]
 
 
-__all__ = ["activations", "conditions", "depth", "derivations", "preactivation_variance",
-           "product_variance", "symmetry", "truncated_normal", "uniform"]
+__all__ = ["activations", "complex_weights", "conditions", "depth", "derivations",
+           "preactivation_variance", "product_variance", "symmetry", "truncated_normal", "uniform"]

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import sympy as sp
-from scipy import stats
+from scipy import integrate, stats
 
 import derive
 from derive import SCHEMES, StepError, fan_in, fan_out, truncated_normal, variance_scaling
@@ -158,6 +158,40 @@ def test_pytorch_trunc_normal_bounds_are_absolute() -> None:
     assert s.variance_at(1, 1) == pytest.approx(0.02**2, rel=1e-12)
     with pytest.raises(ValueError, match="symmetric"):
         derive.fixed_truncated_normal(1.0, bounds=(-1, 3))
+
+
+def test_fixed_laws_with_a_mean_against_scipy() -> None:
+    """U(a, b), N(m, s²) and N(m, s²) cut at [a, b] as scipy states them."""
+    u = derive.fixed_uniform(-3, 5)
+    ref = stats.uniform(-3, 8)
+    assert (float(u.mean), u.variance_at(1, 1), u.bound_at(1, 1)) == \
+        pytest.approx((ref.mean(), ref.var(), ref.support()[1] - ref.mean()), rel=1e-12)
+    n = derive.fixed_normal(0.1, mean=0.5)
+    assert (float(n.mean), n.variance_at(1, 1)) == pytest.approx((0.5, 0.01), rel=1e-12)
+    t = derive.fixed_truncated_normal(0.1, bounds=(0.3, 0.7), mean=0.5)
+    ref = stats.truncnorm(-2, 2, loc=0.5, scale=0.1)
+    assert (float(t.mean), t.variance_at(1, 1), t.bound_at(1, 1)) == \
+        pytest.approx((ref.mean(), ref.var(), 0.2), rel=1e-12)
+    with pytest.raises(ValueError, match="low < high"):
+        derive.fixed_uniform(1, 1)
+    with pytest.raises(ValueError, match="mean must be a finite"):
+        derive.fixed_normal(1.0, mean=float("nan"))
+
+
+def test_complex_modulus_laws_against_scipy() -> None:
+    """The disk's top and the cut normal's mean, against scipy's exponential and a
+    numeric integral; the uncorrected cut keeps m(k²) of σ², not c(k)²."""
+    disk = derive.modulus_law(derive.SCHEMES["he_uniform"])
+    radius2 = 2 * integrate.quad(lambda r: r**3, 0, 1)[0]  # E|w|² on the unit disk = 1/2
+    assert not disk.exponential and float(disk.scale) == pytest.approx(1 / radius2)
+    cut = derive.modulus_law(derive.SCHEMES["he_truncated_normal"])
+    kept = stats.truncexpon(4)
+    assert float(cut.cut) == 4 and float(cut.scale) == pytest.approx(1 / kept.mean(), rel=1e-12)
+    plain = derive.variance_scaling(1, "fan_in", "truncated_normal", corrected=False)
+    assert float(derive.complex_variance(plain).subs(derive.fan_in, 1)) == \
+        pytest.approx(kept.mean(), rel=1e-12)
+    assert derive.complex_variance(derive.SCHEMES["he_truncated_normal"]) == \
+        derive.SCHEMES["he_truncated_normal"].variance
 
 
 def test_truncation_only_for_truncated_normals() -> None:

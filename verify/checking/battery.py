@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator, Sequence
+from numbers import Real
 
 import numpy as np
 
@@ -26,8 +27,9 @@ from verify.checking.precision import (
 )
 from verify.checking.result import Check, Finding, Report
 from verify.checking.stream import THINNED, Stream
-from verify.layout import check_shape, fans
-from verify.sampling import Initializer, child_seeds, resolve
+from verify.layout import check_shape
+from verify.layout import fans as layout_fans
+from verify.sampling import Initializer, child_seeds, complex_power, resolve
 
 CHUNK = 1 << 16  # values per streamed chunk: small enough to stay in cache
 DEFAULT_DELTA = 0.02
@@ -52,6 +54,13 @@ def _as_array(value: object, init: object) -> np.ndarray:
         raise TypeError(f"initializer {getattr(init, '__name__', init)!r} returned "
                         f"{type(value).__name__} ({value!r:.60}), not an array")
     return np.array(value, copy=True)  # in-place initializers hand back one reused buffer
+
+
+def _fan(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0 \
+            or not math.isfinite(value):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _arrays(init: Init, shape: tuple[int, ...], seeds: list[int],
@@ -87,19 +96,21 @@ def _chunks(array: np.ndarray) -> Iterator[np.ndarray]:
 
 def _view(array: np.ndarray, convention: str) -> np.ndarray | None:
     """The 2-D view the framework multiplies with: (out, in·k) for torch, (k·in, out) else;
-    its leading rows only, at most `STRUCTURE_VALUES` values."""
+    its leading rows only, at most `STRUCTURE_VALUES` values, less their grand mean."""
     if array.ndim < 2:
         return None
     m = array.reshape(array.shape[0], -1) if convention == "torch" else \
         array.reshape(-1, array.shape[-1])
     rows = max(2, STRUCTURE_VALUES // m.shape[1])
-    return m[:rows].astype(np.float64)
+    view = m[:rows].astype(np.float64)
+    view -= view.mean()
+    return view
 
 
 def _source_dtype(first: np.ndarray, dtype: str | None) -> str | None:
     """The dtype the values were made in: as given, else the array's own (None if not real
     floating)."""
-    if dtype is not None:
+    if dtype is not None and not str(dtype).startswith("complex"):
         return dtype_name(dtype)
     name = str(first.dtype)
     return name if name in MANTISSA_BITS else None
@@ -107,7 +118,8 @@ def _source_dtype(first: np.ndarray, dtype: str | None) -> str | None:
 
 def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention: str = "torch",
           seed: int = 0, alpha: float = 1e-6, n_samples: int | None = None,
-          dtype: str | None = None, **axes: object) -> Report:
+          dtype: str | None = None, fans: tuple[float, float] | None = None,
+          **axes: object) -> Report:
     """Test `init` (an array, or a callable init(shape, seed)) against the scheme.
 
     Args:
@@ -120,6 +132,8 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
         dtype: the dtype the values were made in, when they arrive converted (bfloat16
             values as float32, say); by default the array's own. The checks then expect
             the ties and steps of that dtype, and |w| may pass the bound by one spacing.
+        fans: (fan_in, fan_out) to use instead of the shape's (a bias takes its weight's, a
+            packed tensor its parts'); the shape may then have one dimension.
 
     Returns:
         A `Report`: `.passed`, `.checks` (each with statistic, p-value, effect and the
@@ -136,9 +150,11 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
     if n_samples is not None and (isinstance(n_samples, bool) or n_samples < 1):
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    shape = check_shape(shape)
-    fan_in, fan_out = fans(shape, convention, **axes)  # type: ignore[arg-type]
+    shape = check_shape(shape, 2 if fans is None else 1)
+    fan_in, fan_out = layout_fans(shape, convention, **axes) if fans is None \
+        else (_fan("fan_in", fans[0]), _fan("fan_out", fans[1]))  # type: ignore[arg-type]
     variance, bound = scheme.variance_at(fan_in, fan_out), scheme.bound_at(fan_in, fan_out)
+    centre = float(scheme.mean)  # every test but the raw ones looks at w − centre
     notes: list[str] = []
     size = math.prod(shape)
     if callable(init) and n_samples is None and variance > 0:
@@ -166,7 +182,7 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
             if dist is not None:
                 edges = marginal.histogram_edges(dist, bound, max(n_samples or 0, first.size))
                 stride = max(1, -(-(calls * size) // THINNED))
-                stream = Stream(edges, stride)
+                stream = Stream(edges, stride, centre)
         digests[seeds[call]] = _fingerprint(array)
         if np.iscomplexobj(first):
             parts.append(array)
@@ -178,26 +194,28 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
         checks.append(_same_seed(init, shape, seeds[0], first))
     if parts:
         return _complex(parts, digests, scheme, variance, shape, convention, fan_in, fan_out,
-                        alpha, callable(init), checks, notes)
+                        alpha, callable(init), checks, notes, centre)
     if stream is not None:
         nonfinite, largest = stream.nonfinite, stream.max_abs
     else:  # a constant scheme: the first array is all there is
-        values = first.reshape(-1).astype(np.float64)
+        values = first.reshape(-1).astype(np.float64) - centre
         nonfinite = int(np.sum(~np.isfinite(values)))
         largest = float(np.max(np.abs(values), initial=0))
     checks.append(Check.outright("finite", 0, nonfinite, nonfinite == 0,
                                  f"{nonfinite} values are NaN or infinite"))
-    ulp = spacing(source, bound) if bound else 0.0
-    if bound is not None:
+    ulp = spacing(source, abs(centre) + bound) if bound else 0.0
+    if bound is not None and random:
         checks.append(Check.outright("within_bound", bound, largest, largest <= bound + ulp,
-                                     f"largest |w| {largest:.6g} exceeds the bound {bound:.6g}"))
+                                     f"largest |w{f' - {centre:g}' if centre else ''}| "
+                                     f"{largest:.6g} exceeds the bound {bound:.6g}"))
     if not random:
-        checks.append(Check.outright("all_zero", 0.0, largest, largest == 0,
-                                     "the scheme is constant zero"))
+        checks.append(Check.outright("constant", centre, centre + largest, largest == 0,
+                                     f"values differ from the constant {centre:g} by up to "
+                                     f"{largest:.3g}"))
         return Report(scheme.name, shape, convention, fan_in, fan_out, first.size, alpha,
                       tuple(checks), tuple(notes))
     assert stream is not None and dist is not None
-    top = bound if bound is not None else 6 * math.sqrt(variance)
+    top = abs(centre) + (bound if bound is not None else 6 * math.sqrt(variance))
     q2, q3 = tie_moments(dist, source, top)
     if callable(init):
         distinct = repeats.distinct_arrays(digests, size, q2, alpha)
@@ -220,23 +238,22 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
 
 
 def _sanity(first: np.ndarray, shape: tuple[int, ...], scheme: Scheme) -> list[Check]:
-    """Shape and a floating dtype (complex for a normal scheme), on the first array drawn."""
+    """Shape and a floating dtype (or complex, for a random scheme), on the first array."""
     complex_ = np.iscomplexobj(first)
-    fits = (np.issubdtype(first.dtype, np.floating) or str(first.dtype) == "bfloat16"
-            or (complex_ and scheme.distribution == "normal"))
+    fits = np.issubdtype(first.dtype, np.floating) or str(first.dtype) == "bfloat16" \
+        or (complex_ and scheme.variance != 0)
     return [Check.outright("shape", str(shape), str(first.shape), first.shape == shape,
                            f"the array has shape {first.shape}, not {shape}"),
             Check.outright("dtype", "floating", str(first.dtype), fits,
-                           "complex arrays are checked against normal schemes only (circular, "
-                           "E|w|^2 = the variance)" if complex_ else
                            f"dtype {first.dtype} is not a floating type")]
 
 
 def _complex(parts: list[np.ndarray], digests: dict[int, bytes], scheme: Scheme, variance: float,
              shape: tuple[int, ...], convention: str, fan_in: int, fan_out: int, alpha: float,
-             drawn: bool, checks: list[Check], notes: list[str]) -> Report:
-    """The complex battery (`complex_law`) under Holm, and the outright checks."""
-    values = np.concatenate([p.reshape(-1) for p in parts])
+             drawn: bool, checks: list[Check], notes: list[str], centre: float) -> Report:
+    """The complex battery (`complex_law`) under Holm, and the outright checks; E|w|² is
+    derive's `complex_variance`, and |w|²/E|w|² may pass a bounded law's top by rounding."""
+    values = np.concatenate([p.reshape(-1) for p in parts]) - centre
     nonfinite = int(np.sum(~np.isfinite(values)))
     checks = [*checks, Check.outright("finite", 0, nonfinite, nonfinite == 0,
                                       f"{nonfinite} values are NaN or infinite")]
@@ -244,7 +261,17 @@ def _complex(parts: list[np.ndarray], digests: dict[int, bytes], scheme: Scheme,
     if drawn and distinct is not None:
         checks.append(distinct)
     if nonfinite == 0 and values.size >= 2:
-        found = complex_law.findings(values, variance)
+        power = complex_power(scheme, fan_in, fan_out)
+        law = st.modulus_distribution(scheme)
+        top = float(law.support()[1])
+        if math.isfinite(top):
+            largest = float(np.max(values.real**2 + values.imag**2)) / power
+            slack = 4 * float(np.finfo(values.real.dtype).eps)
+            checks.append(Check.outright(
+                "within_bound", top, largest, largest <= top * (1 + slack),
+                f"the largest |w|^2/E|w|^2 is {largest:.6g}, beyond the law's top {top:.6g}"))
+        found = complex_law.findings(values, power, law, scheme.distribution == "normal",
+                                     st.power_z(alpha / complex_law.TESTS, DEFAULT_POWER))
         rejected = st.holm([f.pvalue for f in found], alpha)  # type: ignore[misc]
         checks += [Check.judged(f, not r) for f, r in zip(found, rejected, strict=True)]
     return Report(scheme.name, shape, convention, fan_in, fan_out, values.size, alpha,

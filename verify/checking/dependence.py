@@ -20,7 +20,7 @@ from scipy import stats
 from scipy.sparse.linalg import svds
 
 from verify.checking.result import Finding
-from verify.checking.stream import LAGS, Stream
+from verify.checking.stream import LAGS, Stream, dot
 
 MIN_SIDE = 16  # the singular-value test needs both sides at least this long
 MIN_LINES = 8  # and the line sums at least this many lines of this many values: on a 2x2
@@ -44,9 +44,9 @@ def line_sums(view: np.ndarray) -> list[Finding]:
     """Row sums and column sums of the view, each against its law: for R lines of c values,
     centred by the grand mean and scaled by the view's own variance, S/(R·c) is
     Beta((R − 1)/2, R(c − 1)/2) for normal values (exactly) and more concentrated for the
-    lighter-tailed uniform and truncated laws, so the test is exact or conservative."""
-    centred = view - view.mean()
-    total = float(np.sum(centred**2))
+    lighter-tailed uniform and truncated laws, so the test is exact or conservative. The
+    view comes centred by its grand mean."""
+    total = dot(view.reshape(-1), view.reshape(-1))
     if total == 0:
         return []
     found = []
@@ -54,7 +54,7 @@ def line_sums(view: np.ndarray) -> list[Finding]:
         count, length = view.shape[1 - axis], view.shape[axis]
         if min(count, length) < MIN_LINES:
             continue
-        share = float(np.sum(centred.sum(axis=axis) ** 2) / length) / total
+        share = float(np.sum(view.sum(axis=axis) ** 2) / length) / total
         law = stats.beta((count - 1) / 2, count * (length - 1) / 2)
         p = float(min(1.0, 2 * min(law.cdf(share), law.sf(share))))
         ratio = share / float(law.mean())
@@ -67,18 +67,18 @@ def line_sums(view: np.ndarray) -> list[Finding]:
 
 
 def top_singular(view: np.ndarray) -> Finding | None:
+    """λ of the view, centred by its grand mean, against the Marchenko–Pastur edge."""
     rows, cols = view.shape
     if min(rows, cols) < MIN_SIDE:
         return None
-    centred = view - view.mean()
-    s2 = float(np.mean(centred**2))
+    s2 = dot(view.reshape(-1), view.reshape(-1)) / view.size
     if s2 == 0:
         return None
     if max(rows, cols) <= 512:
-        top = float(np.linalg.norm(centred, 2))
+        top = float(np.linalg.norm(view, 2))
     else:
         v0 = np.ones(min(rows, cols))
-        top = float(svds(centred, k=1, v0=v0, return_singular_vectors=False)[0])
+        top = float(svds(view, k=1, v0=v0, return_singular_vectors=False)[0])
     lam = top**2 / s2
     a, b = math.sqrt(rows - 0.5), math.sqrt(cols - 0.5)
     centre, width = (a + b) ** 2, (a + b) * (1 / a + 1 / b) ** (1 / 3)

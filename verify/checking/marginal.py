@@ -1,5 +1,7 @@
 """Tests of the values' law, one at a time: location, scale, fourth moment, extremes, shape.
 
+Every test sees w less the law's centre (0 but for fixed laws such as U(0, 1)).
+
 location:        z = mean(w)/√(v/n)
 scale, normal:   T = Σw²/v ~ χ²ₙ;  otherwise z = (mean(w²) − v)/(v·√((κ − 1)/n))
 fourth moment:   κ̂ = mean(w⁴)/mean(w²)², scale-free; κ̂ − κ ≈ mean(ψ) with the influence
@@ -20,7 +22,7 @@ import numpy as np
 from numpy.polynomial import polynomial as P
 from scipy import stats
 
-from verify.checking.precision import rounded_edges
+from verify.checking.precision import round_to, rounded_edges
 from verify.checking.result import Finding
 from verify.checking.stream import Stream
 
@@ -37,9 +39,10 @@ def location(s: Stream, variance: float, z: float, power_z: float) -> Finding:
     sd = math.sqrt(variance)
     effect = mean / sd
     half = z / math.sqrt(s.n)
-    return Finding("mean", effect * math.sqrt(s.n), _two_sided(effect * math.sqrt(s.n)), 0.0,
-                   mean, f"the mean is {effect:+.3g} sd from 0: an offset, or an asymmetric "
-                   "law", effect=effect, ci=(effect - half, effect + half),
+    return Finding("mean", effect * math.sqrt(s.n), _two_sided(effect * math.sqrt(s.n)),
+                   s.centre, s.centre + mean, f"the mean is {effect:+.3g} sd from "
+                   f"{s.centre:g}: an offset, or an asymmetric law", effect=effect,
+                   ci=(effect - half, effect + half),
                    detectable=power_z / math.sqrt(s.n))
 
 
@@ -71,8 +74,28 @@ def _influence(moments: tuple[float, ...]) -> tuple[float, float]:
     return expect(P.polypow(psi, 2)), expect(P.polypow(psi, 3))
 
 
+@cache
+def _standard_moments(family: str, shapes: tuple[float, ...]) -> tuple[float, ...]:
+    """E[(w/sd)ᵏ] for k = 0, 2, …, 12 of a symmetric law, which depend on its family and
+    shape parameters only (scipy integrates them: about 60 ms, once a process)."""
+    dist = getattr(stats, family)(*shapes)
+    sd = float(dist.std())
+    centre = float(dist.mean())
+    return tuple(float(dist.expect(lambda x, k=k: ((x - centre) / sd) ** k)) if k else 1.0
+                 for k in range(0, 13, 2))
+
+
+def _even_moments(dist: stats.rv_continuous) -> tuple[float, ...]:
+    """E[wᵏ] for k = 0, 2, …, 12 of a law symmetric about 0: sdᵏ times the standard ones."""
+    shapes = dist.args[: dist.dist.numargs]  # the shape parameters come first
+    sd = float(dist.std())
+    return tuple(m * sd**k for k, m in zip(range(0, 13, 2),
+                                           _standard_moments(dist.dist.name, tuple(shapes)),
+                                           strict=True))
+
+
 def fourth_moment(s: Stream, dist: stats.rv_continuous, power_z: float) -> Finding:
-    even = tuple(float(dist.moment(k)) if k else 1.0 for k in range(0, 13, 2))
+    even = _even_moments(dist)
     kappa = even[2] / even[1] ** 2
     m2, m4 = s.squares / s.n, s.fourth / s.n
     observed = m4 / m2**2 if m2 > 0 else math.inf
@@ -118,15 +141,17 @@ def extreme(s: Stream, dist: stats.rv_continuous, bound: float | None, ulp: floa
 def ks(s: Stream, dist: stats.rv_continuous, dtype: str, each_alpha: float) -> Finding:
     """KS on the thinned sample. For 16-bit values the law is the rounded one, a step
     function: D compares the empirical and the law's steps at each level from both sides,
-    and its p-value, Kolmogorov's for continuous laws, is conservative for steps."""
+    and its p-value, Kolmogorov's for continuous laws, is conservative for steps. The
+    values are centred on `s.centre`; the dtype rounded them before that."""
     sample = s.sample()
     n = sample.size
     if dtype in ("float16", "bfloat16"):
         levels, counts = np.unique(sample, return_counts=True)
         above = np.cumsum(counts) / n  # F_n at each level, and just below it:
         below = above - counts / n
-        law_at = dist.cdf(rounded_edges(dtype, np.nextafter(levels, np.inf)))
-        law_below = dist.cdf(rounded_edges(dtype, levels))
+        made = round_to(dtype, levels + s.centre).astype(np.float64)  # the values as made
+        law_at = dist.cdf(rounded_edges(dtype, np.nextafter(made, np.inf)) - s.centre)
+        law_below = dist.cdf(rounded_edges(dtype, made) - s.centre)
         d = float(max(np.max(above - law_at), np.max(law_below - below), 0.0))
         p = float(stats.kstwo(n).sf(d))
     else:
@@ -149,7 +174,7 @@ def histogram(s: Stream, dist: stats.rv_continuous, dtype: str, bounded: bool) -
     """Pearson's χ² over the bins, with bins expecting < 5 values pooled into neighbours; for a
     bounded law the values beyond the bound (seen by within_bound) are left out."""
     assert s.counts is not None
-    cdf = dist.cdf(rounded_edges(dtype, s.edges))
+    cdf = dist.cdf(rounded_edges(dtype, s.edges + s.centre) - s.centre)
     probs = np.concatenate([[cdf[0]], np.diff(cdf), [1 - cdf[-1]]])
     counts = s.counts.astype(float)
     if bounded:

@@ -11,7 +11,7 @@ import math
 
 from scipy import stats
 
-from derive import Scheme
+from derive import Scheme, modulus_law
 
 
 def distribution(scheme: Scheme, fan_in: float, fan_out: float) -> stats.rv_continuous:
@@ -24,6 +24,17 @@ def distribution(scheme: Scheme, fan_in: float, fan_out: float) -> stats.rv_cont
         return stats.norm(0, sigma)
     cut = scheme.bound_at(fan_in, fan_out) / sigma
     return stats.truncnorm(-cut, cut, scale=sigma)
+
+
+def modulus_distribution(scheme: Scheme) -> stats.rv_continuous:
+    """The scipy law of u = |w|²/E|w|² for the scheme drawn complex (derive's `modulus_law`)."""
+    law = modulus_law(scheme)
+    scale = float(law.scale)
+    if not law.exponential:
+        return stats.uniform(0, scale)
+    if law.cut is None:
+        return stats.expon(scale=scale)
+    return stats.truncexpon(float(law.cut), scale=scale)
 
 
 def kurtosis(dist: stats.rv_continuous) -> float:

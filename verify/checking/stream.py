@@ -17,17 +17,18 @@ THINNED = 200_000
 """The thinned sample's size: every ⌈n/THINNED⌉-th value, so it spans the whole array."""
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
+def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
 @dataclass
 class Stream:
-    """Streaming sums over the values; `edges` are the histogram's bin edges (values below
-    the first or above the last land in two overflow bins)."""
+    """Streaming sums over the values less `centre`; `edges` are the histogram's bin edges
+    about the centre (values below the first or above the last land in two overflow bins)."""
 
     edges: np.ndarray
     stride: int
+    centre: float = 0.0
     n: int = 0
     total: float = 0.0
     squares: float = 0.0
@@ -44,6 +45,8 @@ class Stream:
 
     def add(self, chunk: np.ndarray) -> None:
         w = np.asarray(chunk, dtype=np.float64).reshape(-1)
+        if self.centre:
+            w = w - self.centre
         start = self._seen
         self._seen += w.size
         finite = np.isfinite(w)
@@ -54,18 +57,18 @@ class Stream:
         self.total += float(w.sum())
         sq = w * w
         self.squares += float(sq.sum())
-        self.fourth += _dot(sq, sq)
+        self.fourth += dot(sq, sq)
         top, bottom = float(w.max()), float(w.min())
         if max(top, -bottom) > self.max_abs:
             self.max_abs = max(top, -bottom)
             self.max_index = start + int(np.argmax(w) if top >= -bottom else np.argmin(w))
         for i, lag in enumerate(LAGS):
             if w.size > lag:
-                self.lagged[i] += _dot(w[:-lag], w[lag:])
+                self.lagged[i] += dot(w[:-lag], w[lag:])
                 self.pairs[i] += w.size - lag
             edge = np.concatenate([self._tail[-lag:], w[:lag]])  # pairs across the chunks
             if edge.size > lag:
-                self.lagged[i] += _dot(edge[:-lag], edge[lag:])
+                self.lagged[i] += dot(edge[:-lag], edge[lag:])
                 self.pairs[i] += edge.size - lag
         self._tail = np.concatenate([self._tail, w])[-max(LAGS):]
         self._count(w)

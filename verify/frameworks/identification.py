@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import optimize, stats
 
-from derive import MODES, Scheme, variance_scaling
+from derive import MODES, Scheme, fixed_uniform, variance_scaling
 from verify.layout import fans
 
 SHAPE_VALUES = 200_000  # values pooled for the family's KS test
@@ -32,11 +32,11 @@ Observation = tuple[np.ndarray, Sequence[int]]
 
 @dataclass(frozen=True)
 class Candidate:
-    """One explanation of the samples. `scheme` is a derive scheme `check` accepts (None for
-    an off-centre uniform, which derive does not describe); `tie` is True where another
-    candidate explains every shape equally well."""
+    """One explanation of the samples. `scheme` is a derive scheme `check` accepts (a fixed
+    U(`low`, `high`) for an off-centre uniform); `tie` is True where another candidate
+    explains every shape equally well."""
 
-    scheme: Scheme | None
+    scheme: Scheme
     distribution: str
     mode: str | None
     scale: float
@@ -49,7 +49,7 @@ class Candidate:
     high: float = 0.0
 
     def describe(self) -> str:
-        if self.scheme is None:
+        if self.scheme.mean:
             return f"a uniform on [{self.low:.4g}, {self.high:.4g}] (KS distance " \
                    f"{self.distance:.3g})"
         if self.distribution == "truncated_normal":
@@ -149,12 +149,14 @@ def identify(observations: Sequence[Observation] | np.ndarray,
     z = np.concatenate([x / math.sqrt(v) for (x, _), v in zip(obs, m2, strict=True)])
     noise = 1.63 / math.sqrt(min(n, SHAPE_VALUES))  # KS's 1% critical distance
     found: list[tuple[tuple, Candidate, float]] = []
-    if abs(mean) > 5 * math.sqrt(float(x_all.var()) / n):  # off centre: no derive scheme
-        low, high = float(x_all.min()), float(x_all.max())
+    if abs(mean) > 5 * math.sqrt(float(x_all.var()) / n):  # off centre: a fixed U(a, b)
+        low, high = (_round_end(float(e), float(np.ptp(x_all)) * 20 / n)
+                     for e in (x_all.min(), x_all.max()))
         distance = float(stats.kstest(x_all[:SHAPE_VALUES], stats.uniform(low, high - low).cdf)
                          .statistic)
         found.append(((round(distance / noise), False, False),
-                      Candidate(None, "uniform", None, 0.0, None, None, False, distance,
+                      Candidate(fixed_uniform(low, high), "uniform", None,
+                                (high - low) ** 2 / 12, None, None, False, distance,
                                 low=low, high=high), 0.0))
     counts = np.array([x.size for x, _ in obs])
     fan_pairs = [fans(s, convention, **axes) for _, s in obs]  # type: ignore[arg-type]
@@ -193,6 +195,18 @@ def identify(observations: Sequence[Observation] | np.ndarray,
                for key, c, _ in rivals)
     return [Candidate(**{**c.__dict__, "tie": tied and key[:2] == best[:2]})
             for key, c, _ in found]
+
+
+def _round_end(end: float, tolerance: float) -> float:
+    """The end of a uniform's support with the fewest significant digits (0, or up to 4)
+    within `tolerance` of the observed extreme."""
+    if abs(end) <= tolerance:
+        return 0.0
+    for digits in range(1, 5):
+        rounded = float(f"{end:.{digits - 1}e}")
+        if abs(rounded - end) <= tolerance:
+            return rounded
+    return end
 
 
 def _simplest(scale: float, mode: str | None, tolerance: float) -> Fraction | None:

@@ -23,8 +23,8 @@ Sampler = Callable[[tuple[int, ...], str, int], np.ndarray]
 class Entry:
     """One initializer: how to sample it, what it claims, which checks apply.
 
-    kind: 'moments' (checked by `verify.check` against `claim`), 'complex'
-    (E|w|² = the claim's variance, a z-test), 'orthogonal' (WᵀW = gain²·I on the
+    kind: 'moments' (checked by `verify.check` against `claim`, complex dtypes against
+    its circular complex law), 'orthogonal' (WᵀW = gain²·I on the
     2-D view, gain = `value`), 'constant' (every value equals `value`),
     'structure' (`structure(array)` returns a failure message or '').
     """

@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
+import derive
 from verify import check, sample
 from verify.checking.precision import round_to
 from verify.sampling import child_seeds
@@ -114,10 +116,31 @@ def test_complex_normal_passes_and_its_bugs_are_named() -> None:
     assert "modulus" in {c.name for c in uniform_parts.failed}
 
 
-def test_complex_arrays_against_other_laws_are_refused_plainly() -> None:
-    report = check(_complex_normal(SHAPE, 0), "he_uniform", shape=SHAPE)
-    assert [c.name for c in report.failed] == ["dtype"]
-    assert "normal schemes only" in report.failed[0].detail
+@pytest.mark.parametrize("name", ["he_uniform", "he_truncated_normal"])
+def test_complex_disk_and_cut_normal_pass(name: str) -> None:
+    draw = lambda s, k: sample(name, s, rng=k, dtype=np.complex64)  # noqa: E731
+    assert check(draw, name, shape=SHAPE, seed=1).passed
+
+
+def test_complex_square_claimed_as_disk_is_caught_by_the_modulus() -> None:
+    """Independent uniform parts of the right E|w|^2 fill a square, not a disk."""
+    def square(shape: tuple[int, ...], seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        b = math.sqrt(3 / 2) * sd("he_uniform", shape)  # each part carries half of E|w|^2
+        return rng.uniform(-b, b, shape) + 1j * rng.uniform(-b, b, shape)
+
+    failed = {c.name for c in check(square, "he_uniform", shape=SHAPE, seed=1).failed}
+    assert {"modulus", "within_bound"} <= failed and "variance" not in failed
+
+
+def test_complex_cut_normal_scaled_without_the_kept_mass_is_caught_by_the_variance() -> None:
+    """JAX divides by the mean of |z|^2 below the cut but forgets the kept mass."""
+    law = derive.modulus_law(derive.SCHEMES["he_truncated_normal"])
+    kept = stats.expon.cdf(float(law.cut))  # an independent source for 1 − e^{−K}
+    bug = lambda s, k: sample("he_truncated_normal", s, rng=k,  # noqa: E731
+                              dtype=np.complex128) / math.sqrt(kept)
+    failed = {c.name for c in check(bug, "he_truncated_normal", shape=SHAPE, seed=1).failed}
+    assert "variance" in failed
 
 
 def test_the_headline_names_the_check_and_the_cause() -> None:

@@ -14,7 +14,8 @@ from scipy import stats
 
 import derive
 from initproof.cli import main
-from verify import crosscheck, identify, sample
+from verify import check, crosscheck, identify, sample
+from verify.checking import power_z
 
 EXPECTED_MISMATCHES = {
     "torch": {"trunc_normal_(std=0.02)", "trunc_normal_(std=1)", "sparse_(sparsity=0.1)",
@@ -90,8 +91,9 @@ def test_jax_complex_truncated_normal_excess(rows: list) -> None:
         pytest.skip("a JAX finding")
     excess = 1 / stats.expon.cdf(4)  # |z|² ~ Exp(1) cut at 4: the kept mass JAX leaves out
     for r in _by_name(rows, "variance_scaling(1.0, 'fan_in', 'truncated_normal') complex64"):
-        se = r.sees / 4.75  # sees = (z_alpha + z_power) * se / expected
+        se = r.sees / power_z(1e-6 / 5, 0.99)  # sees: power_z · se of E|w|²/v, 5 tests
         assert abs(r.observed_var / r.expected_var - excess) < 5 * se
+        assert "E|w|^2 is" in r.finding and "beyond the law's top" in r.finding
 
 
 def test_torch_default_weight_is_a_third_of_lecun(rows: list) -> None:
@@ -133,7 +135,8 @@ def test_identify_fits_the_cut_and_the_correction() -> None:
 def test_identify_sees_an_off_centre_uniform() -> None:
     x = np.random.default_rng(0).uniform(0, 0.01, (256, 256))
     best = identify(x, (256, 256))[0]
-    assert best.scheme is None and best.low >= 0 and "uniform on [" in best.describe()
+    assert (best.low, best.high) == (0, 0.01) and "uniform on [" in best.describe()
+    assert check(x, best.scheme, shape=(256, 256)).passed  # a derive law check accepts
     with pytest.raises(ValueError, match="10 finite"):
         identify(np.array([1.0, np.nan] * 10), (4, 5))
 

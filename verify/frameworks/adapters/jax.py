@@ -100,22 +100,24 @@ def entries() -> list[Entry]:
         Entry("truncated_normal(stddev=0.02)", _init(jinit.truncated_normal(0.02)), SHAPES,
               fixed_truncated_normal(0.02), note=TRUNC_NOTE),
         Entry("normal(stddev=0.02)", _init(jinit.normal(0.02)), SHAPES, fixed_normal(0.02)),
-        Entry("uniform(scale=0.05)", _init(jinit.uniform(0.05)), SHAPES, fixed_uniform(0.05),
+        Entry("uniform(scale=0.05)", _init(jinit.uniform(0.05)), SHAPES, fixed_uniform(-0.05, 0.05),
               note="uniform(scale) draws from [0, scale), not [-scale, scale): its mean is "
                    "scale/2"),
+        Entry("uniform(scale=0.05), as documented", _init(jinit.uniform(0.05)), SHAPES,
+              fixed_uniform(0, 0.05)),
         Entry("orthogonal()", _init(jinit.orthogonal()), SHAPES, kind="orthogonal", value=1.0),
         Entry("delta_orthogonal()", _init(jinit.delta_orthogonal()), (CONV, (3, 32, 64)),
               kind="structure", structure=_delta_orthogonal),
         Entry("variance_scaling(1.0, 'fan_in', 'normal') complex64",
               _init(jinit.variance_scaling(1.0, "fan_in", "normal")), (DENSE, CONV),
-              SCHEMES["lecun_normal"], kind="complex", dtypes=("complex64",)),
+              SCHEMES["lecun_normal"], dtypes=("complex64",)),
         Entry("variance_scaling(1.0, 'fan_in', 'truncated_normal') complex64",
               _init(jinit.variance_scaling(1.0, "fan_in", "truncated_normal")), (DENSE, CONV),
-              SCHEMES["lecun_truncated_normal"], kind="complex", dtypes=("complex64",),
+              SCHEMES["lecun_truncated_normal"], dtypes=("complex64",),
               note=COMPLEX_NOTE),
         Entry("variance_scaling(1.0, 'fan_in', 'uniform') complex64",
               _init(jinit.variance_scaling(1.0, "fan_in", "uniform")), (DENSE, CONV),
-              SCHEMES["lecun_uniform"], kind="complex", dtypes=("complex64",)),
+              SCHEMES["lecun_uniform"], dtypes=("complex64",)),
     ]
     try:
         from flax import linen

@@ -88,7 +88,7 @@ def entries() -> list[Entry]:
         Entry("RandomNormal(stddev=0.02)", _init(kinit.RandomNormal, stddev=0.02), SHAPES,
               fixed_normal(0.02)),
         Entry("RandomUniform(-0.05, 0.05)", _init(kinit.RandomUniform), SHAPES,
-              fixed_uniform(0.05)),
+              fixed_uniform(-0.05, 0.05)),
         Entry("Orthogonal()", _init(kinit.Orthogonal), SHAPES, kind="orthogonal", value=1.0),
         Entry("keras.layers.Dense kernel", _layer(lambda s: keras.layers.Dense(s[1]),
                                                   lambda s: (None, s[0])),

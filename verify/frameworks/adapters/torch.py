@@ -129,8 +129,14 @@ def entries() -> list[Entry]:
     all_dtypes = tuple(DTYPES)
     e = [
         Entry("uniform_(a=-0.05, b=0.05)", _fn(init.uniform_, a=-0.05, b=0.05), SHAPES,
-              fixed_uniform(0.05)),
+              fixed_uniform(-0.05, 0.05)),
+        Entry("uniform_()", _fn(init.uniform_), SHAPES, fixed_uniform(0, 1)),
         Entry("normal_(std=0.02)", _fn(init.normal_, std=0.02), SHAPES, fixed_normal(0.02)),
+        Entry("normal_(mean=0.5, std=0.1)", _fn(init.normal_, mean=0.5, std=0.1), SHAPES,
+              fixed_normal(0.1, mean=0.5)),
+        Entry("trunc_normal_(mean=0.5, std=0.1, a=0.3, b=0.7)",
+              _fn(init.trunc_normal_, mean=0.5, std=0.1, a=0.3, b=0.7), SHAPES,
+              fixed_truncated_normal(0.1, bounds=(0.3, 0.7), mean=0.5)),
         Entry("trunc_normal_(std=0.02)", _fn(init.trunc_normal_, std=0.02), SHAPES,
               fixed_truncated_normal(0.02), note=TRUNC_NOTE),
         Entry("trunc_normal_(std=1)", _fn(init.trunc_normal_, std=1.0), SHAPES,
