@@ -1,4 +1,4 @@
-"""The `initproof` command line: derive | verify | propagate | crosscheck | report."""
+"""The `initproof` command line: derive | verify | propagate | crosscheck | audit | report."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from initproof import UsageError, __version__, inputs
 from initproof.runs import (
     prove,
     resolve_schemes,
+    run_audit,
     run_crosscheck,
     run_propagate,
     run_verify,
@@ -154,6 +155,12 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
     return 1 if args.strict and mismatches else 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    report = run_audit(args.factory, args.rules, args.alpha)
+    print(_json(report.to_dict()) if args.json else report)  # type: ignore[attr-defined]
+    return 1 if args.strict and not report.passed else 0  # type: ignore[attr-defined]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from initproof.report import report
 
@@ -224,6 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write the full Markdown document to this file")
     p.add_argument("--strict", action="store_true", help="exit 1 when anything mismatches")
     p.set_defaults(func=cmd_crosscheck)
+
+    p = sub.add_parser("audit", help="every parameter of a model against its rule or default")
+    p.add_argument("factory", metavar="MODULE:FACTORY",
+                   help="an importable callable that builds the model (it seeds itself)")
+    p.add_argument("--rules", type=Path,
+                   help='TOML: [rules] "glob" = "scheme", [constants] name = number')
+    p.add_argument("--alpha", type=inputs.alpha, default=1e-6,
+                   help="family-wise error rate of the whole audit")
+    p.add_argument("--json", action="store_true", help="print the rows and findings as JSON")
+    p.add_argument("--strict", action="store_true", help="exit 1 when anything fails")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("report", help="the main job: everything, on built-in defaults")
     p.add_argument("--out", type=Path, default=Path("initproof-report"),

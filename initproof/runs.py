@@ -157,3 +157,78 @@ def run_crosscheck(names: Sequence[str], seed: int = 0, alpha: float = 1e-6) -> 
     return rows
 
 
+
+
+def load_factory(spec: str) -> object:
+    """The model that MODULE:FACTORY builds (the current folder importable, as for
+    `python -m`); every failure a one-line UsageError."""
+    import importlib
+
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"expected MODULE:FACTORY (e.g. mypackage.models:build), got {spec!r}")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UsageError(f"cannot import {module_name!r}: {e}") from e
+    factory = module
+    for part in attr.split("."):
+        if not hasattr(factory, part):
+            raise UsageError(f"{module_name!r} has no {attr!r}")
+        factory = getattr(factory, part)
+    if not callable(factory):
+        raise UsageError(f"{spec} is a {type(factory).__name__}, not a callable that builds "
+                         "a model")
+    try:
+        return factory()
+    except Exception as e:  # the user's code: say what it raised, in one line
+        raise UsageError(f"{spec}() raised {type(e).__name__}: {e}") from e
+
+
+def read_rules(path: Path) -> tuple[dict[str, object], dict[str, float]]:
+    """The [rules] (glob = scheme text) and [constants] tables of a TOML file, each rule
+    parsed now so that a bad one is named before any work."""
+    import tomllib
+
+    from derive import parse_scheme
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path} is not valid TOML: {e}") from e
+    unknown = set(data) - {"rules", "constants"}
+    if unknown:
+        raise UsageError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
+                         "valid: [rules], [constants]")
+    constants = data.get("constants", {})
+    bad = [k for k, v in constants.items() if isinstance(v, bool)
+           or not isinstance(v, int | float)]
+    if bad:
+        raise UsageError(f"{path}: constants must be numbers: {', '.join(bad)}")
+    rules: dict[str, object] = {}
+    for pattern, text in data.get("rules", {}).items():
+        if not isinstance(text, str):
+            raise UsageError(f"{path}: rule {pattern!r} must be a string, got {text!r}")
+        try:
+            rules[pattern] = parse_scheme(text, constants)
+        except ValueError as e:
+            raise UsageError(f"{path}: rule {pattern!r}: {e}") from e
+    return rules, constants
+
+
+def run_audit(spec: str, rules_file: Path | None, alpha: float) -> object:
+    """`verify.audit` of the model MODULE:FACTORY builds, with the rules of `rules_file`."""
+    from verify import audit
+
+    rules, constants = read_rules(rules_file) if rules_file is not None else ({}, {})
+    model = load_factory(spec)
+    print(f"  auditing the {type(model).__name__} that {spec} built", file=sys.stderr)
+    try:
+        return audit(model, rules, constants=constants, alpha=alpha,  # type: ignore[arg-type]
+                     progress=Progress())
+    except (TypeError, ValueError) as e:
+        raise UsageError(str(e)) from e

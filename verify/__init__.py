@@ -1,9 +1,9 @@
 """initproof.verify: calibrated statistical checks of initializers against derive's formulas.
 
 Every number checked against is computed from `derive`; nothing is re-typed here.
-Three capabilities, each in its own package: `checking` (one initializer against a
-claim), `propagation` (signal through depth, theory against Monte Carlo) and
-`frameworks` (frameworks' initializers through adapters). Names load on first use,
+Four capabilities, each in its own package: `checking` (one initializer against a
+claim), `propagation` (signal through depth, theory against Monte Carlo), `frameworks`
+(frameworks' initializers through adapters) and `auditing` (whole models). Names load on first use,
 so that the pytest plugin imports nothing heavy.
 """
 
@@ -24,6 +24,8 @@ _HOME = {
     "Adapter": "verify.frameworks", "Entry": "verify.frameworks", "Row": "verify.frameworks",
     "Candidate": "verify.frameworks", "crosscheck": "verify.frameworks",
     "identify": "verify.frameworks",
+    "audit": "verify.auditing", "assert_model_init": "verify.auditing",
+    "AuditReport": "verify.auditing",
 }
 __all__ = sorted(_HOME)
 

@@ -1,0 +1,77 @@
+"""`initproof audit`: bad input is one line and exit 2; a model audits to a table or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from initproof.cli import main
+
+FACTORY = '''
+import torch
+from torch import nn
+
+
+def good():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(32, 64), nn.LayerNorm(64))
+
+
+def wide():
+    model = good()
+    model[0].weight.data *= 1.5
+    return model
+
+
+def broken():
+    raise RuntimeError("no such checkpoint")
+'''
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "zoo_for_audit.py").write_text(FACTORY)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["audit", "nocolon"], "expected MODULE:FACTORY"),
+    (["audit", "no_such_module_here:build"], "cannot import 'no_such_module_here'"),
+    (["audit", "zoo_for_audit:missing"], "has no 'missing'"),
+    (["audit", "zoo_for_audit:good", "--rules", "absent.toml"], "cannot read absent.toml"),
+    (["audit", "zoo_for_audit:good", "--rules", "bad.toml"], "not valid TOML"),
+    (["audit", "zoo_for_audit:good", "--rules", "rule.toml"], "rule '*.weight'"),
+    (["audit", "zoo_for_audit:good", "--rules", "table.toml"], "unknown table(s) rule"),
+])
+def test_bad_input_is_one_line_and_exit_2(folder: Path, argv: list[str], message: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "bad.toml").write_text("[rules\n")
+    (folder / "rule.toml").write_text('[rules]\n"*.weight" = "normal(std=d**-0.5)"\n')
+    (folder / "table.toml").write_text('[rule]\n"*" = "zeros"\n')
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_a_factory_that_raises_is_one_line(folder: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    assert main(["audit", "zoo_for_audit:broken"]) == 2
+    assert "raised RuntimeError: no such checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.torch
+def test_audit_table_json_and_strict(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    assert main(["audit", "zoo_for_audit:good", "--strict"]) == 0
+    assert capsys.readouterr().out.startswith("PASS")
+    (folder / "rules.toml").write_text('[constants]\nd = 32\n[rules]\n'
+                                       '"0.weight" = "uniform(-d**-0.5, d**-0.5)"\n')
+    assert main(["audit", "zoo_for_audit:wide", "--rules", "rules.toml", "--json",
+                 "--strict"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    row = next(r for r in data["rows"] if r["path"] == "0.weight")
+    assert not data["passed"] and row["source"] == "rule 0.weight" and not row["passed"]

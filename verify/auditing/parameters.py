@@ -1,0 +1,37 @@
+"""What an audit knows of one parameter before looking at its values: where it lives, what
+its layer makes of it, and what the framework draws for it by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from derive import Scheme
+
+ROLES = ("kernel", "bias", "embedding", "norm_scale", "norm_offset", "recurrent", "attention",
+         "other")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: `path` as the framework names it, the `layer` type that owns it, its
+    `role` (one of `ROLES`), its `values` (a copy, in `dtype`), the `fans` that layer type
+    implies in the framework's own layout (None where fans mean nothing, as for a norm's
+    scale), and `default`, the framework's documented initializer for it (None if unknown)."""
+
+    path: str
+    layer: str
+    role: str
+    values: np.ndarray
+    dtype: str
+    fans: tuple[int, int] | None
+    default: Scheme | None
+    note: str = ""
+
+
+class ModelAdapter(Protocol):
+    """What a framework's adapter offers the audit: every parameter of a model, described."""
+
+    def parameters(self, model: Any) -> list[Parameter]: ...

@@ -1,0 +1,118 @@
+"""PyTorch models: every parameter of an `nn.Module`, the fans its layer type implies in
+PyTorch's layout (out, in, *k) and the default that layer's `reset_parameters` draws.
+
+Defaults, from `torch.nn`'s sources (2.x):
+    Linear, Conv*, ConvTranspose*: weight and bias U(±1/√fan_in), fan_in as PyTorch reads
+        it from the weight (dimension 1 times the kernel: (in/groups)·∏k for a convolution,
+        (out/groups)·∏k for a transposed one, whose weight is (in, out/groups, *k))
+    Bilinear (out, in1, in2): weight and bias U(±1/√in1)
+    Embedding, EmbeddingBag: N(0, 1), the padding row 0
+    norms (LayerNorm, GroupNorm, BatchNorm*, InstanceNorm*, RMSNorm): scale 1, offset 0
+    MultiheadAttention: xavier_uniform_ on the packed (3E, E) in_proj_weight (fan_out 3E) or
+        on each of q, k, v_proj_weight; in_proj_bias and out_proj.bias 0; bias_k, bias_v
+        xavier_normal_
+    RNN, LSTM, GRU: every weight and bias U(±1/√hidden_size)
+    PReLU: its `init` (0.25)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from derive import SCHEMES, Scheme, constant, fixed_uniform
+from verify.auditing.parameters import Parameter
+from verify.layout import fans
+
+NORMS = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase, nn.RMSNorm)
+PACKED_NOTE = ("PyTorch draws xavier_uniform_ on the packed (3E, E) tensor, so fan_out is 3E "
+               "and the variance 1/(2E), half what q, k and v drawn apart get (pytorch#166378)")
+TRANSPOSED_NOTE = ("PyTorch reads a transposed convolution's fan_in from dimension 1: "
+                   "(out/groups)·∏k, not the in·∏k/stride² values each output sums")
+BILINEAR_NOTE = "Bilinear draws U(±1/√in1), leaving in2 out of the fan (pytorch#132231)"
+
+
+def _values(t: torch.Tensor) -> tuple[np.ndarray, str]:
+    """A numpy copy and the dtype it was made in (bfloat16 arrives as float32)."""
+    dtype = str(t.dtype).removeprefix("torch.")
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        t = t.float()
+    return t.numpy().copy(), dtype
+
+
+def _inv_sqrt(fan_in: float) -> Scheme:
+    b = 1 / math.sqrt(fan_in)
+    return fixed_uniform(-b, b)
+
+
+def _torch_fans(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    return fans(shape, "torch") if len(shape) >= 2 else None
+
+
+def _describe(module: nn.Module, name: str, shape: tuple[int, ...],
+              weight_fans: tuple[int, int] | None) -> tuple[str, tuple[int, int] | None,
+                                                            Scheme | None, str]:
+    """(role, fans, default, note) of parameter `name` of `module`."""
+    if isinstance(module, nn.Bilinear):
+        return ("kernel" if name == "weight" else "bias", _torch_fans(tuple(module.weight.shape)),
+                _inv_sqrt(module.weight.shape[1]), BILINEAR_NOTE)
+    if isinstance(module, nn.Linear | nn.modules.conv._ConvNd):
+        f = _torch_fans(tuple(module.weight.shape))
+        note = TRANSPOSED_NOTE if getattr(module, "transposed", False) else ""
+        assert f is not None
+        return ("kernel" if name == "weight" else "bias", f, SCHEMES["uniform_inv_sqrt"]
+                if name == "weight" else _inv_sqrt(f[0]), note)
+    if isinstance(module, nn.Embedding | nn.EmbeddingBag):
+        return "embedding", _torch_fans(shape), SCHEMES["standard_normal"], ""
+    if isinstance(module, NORMS):
+        return ("norm_scale", None, constant(1), "") if name == "weight" else \
+            ("norm_offset", None, constant(0), "")
+    if isinstance(module, nn.MultiheadAttention):
+        if name in ("in_proj_bias",):
+            return "bias", None, constant(0), ""
+        if name in ("bias_k", "bias_v"):
+            return "bias", _torch_fans(shape), SCHEMES["glorot_normal"], ""
+        return ("attention", _torch_fans(shape), SCHEMES["glorot_uniform"],
+                PACKED_NOTE if name == "in_proj_weight" else "")
+    if isinstance(module, nn.RNNBase):
+        h = module.hidden_size
+        gates = shape[0] // h if name.startswith("weight") or name.startswith("bias") else 1
+        f = (shape[1], h) if len(shape) == 2 else None
+        return "recurrent", f, _inv_sqrt(h), f"{gates} gates packed along dimension 0"
+    if isinstance(module, nn.PReLU):
+        return "other", None, constant(module.init), ""
+    role = "kernel" if name.endswith("weight") and len(shape) >= 2 else \
+        "bias" if name.endswith("bias") else "other"
+    return role, _torch_fans(shape) if role == "kernel" else weight_fans, None, ""
+
+
+def parameters(model: nn.Module) -> list[Parameter]:
+    """Every parameter of `model`, in `named_parameters` order, described by its layer."""
+    found: dict[str, Parameter] = {}
+    for prefix, module in model.named_modules():
+        own = dict(module.named_parameters(recurse=False))
+        weight = own.get("weight")
+        weight_fans = _torch_fans(tuple(weight.shape)) if weight is not None \
+            and not isinstance(weight, nn.parameter.UninitializedParameter) else None
+        for name, p in own.items():
+            path = f"{prefix}.{name}" if prefix else name
+            if isinstance(p, nn.parameter.UninitializedParameter):
+                continue  # a lazy module before its first forward pass
+            values, dtype = _values(p)
+            role, f, default, note = _describe(module, name, tuple(p.shape), weight_fans)
+            if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+                note = f"padding row {module.padding_idx} left out (it is set to 0)"
+                values = np.delete(values, module.padding_idx, axis=0)
+            found[path] = Parameter(path, type(module).__name__, role, values, dtype, f,
+                                    default, note)
+    for prefix, module in model.named_modules():  # MultiheadAttention zeroes its out_proj.bias
+        path = f"{prefix}.out_proj.bias" if prefix else "out_proj.bias"
+        if isinstance(module, nn.MultiheadAttention) and path in found:
+            found[path] = replace(found[path], default=constant(0), fans=None,
+                                  note="MultiheadAttention sets out_proj.bias to 0")
+    return list(found.values())
