@@ -49,16 +49,19 @@ class Stream:
             w = w - self.centre
         start = self._seen
         self._seen += w.size
-        finite = np.isfinite(w)
-        if not finite.all():
-            self.nonfinite += int(w.size - finite.sum())
+        top, bottom = float(w.max()), float(w.min())  # NaN or ±inf here if anywhere
+        bad = 0
+        if not (np.isfinite(top) and np.isfinite(bottom)):
+            finite = np.isfinite(w)
+            bad = int(w.size - finite.sum())
             w = np.where(finite, w, 0.0)
-        self.n += int(finite.sum())
+            top, bottom = float(w.max()), float(w.min())
+        self.nonfinite += bad
+        self.n += w.size - bad
         self.total += float(w.sum())
         sq = w * w
         self.squares += float(sq.sum())
         self.fourth += dot(sq, sq)
-        top, bottom = float(w.max()), float(w.min())
         if max(top, -bottom) > self.max_abs:
             self.max_abs = max(top, -bottom)
             self.max_index = start + int(np.argmax(w) if top >= -bottom else np.argmin(w))
@@ -70,7 +73,7 @@ class Stream:
             if edge.size > lag:
                 self.lagged[i] += dot(edge[:-lag], edge[lag:])
                 self.pairs[i] += edge.size - lag
-        self._tail = np.concatenate([self._tail, w])[-max(LAGS):]
+        self._tail = np.concatenate([self._tail, w[-max(LAGS):]])[-max(LAGS):]
         self._count(w)
         offset = (-start) % self.stride
         self.thinned.append(w[offset :: self.stride].copy())
