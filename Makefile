@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: demo test lint docs bench clean frameworks
-# The frameworks the cross-check runs against, at the versions docs/crosscheck.md records.
+# The frameworks the cross-check and the audits run against, at the versions docs/crosscheck.md
+# and docs/audit.md record.
 # torch is pinned and installed first, so that no CUDA build is pulled in.
-FRAMEWORKS := jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 keras==3.15.1
+FRAMEWORKS := jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 keras==3.15.1 transformers==5.23.0
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +33,11 @@ test: lint
 # The documents record PyTorch's gains and every framework's findings: refuse, writing
 # nothing, unless all of them are installed (`make frameworks`).
 docs: $(VENV)/.installed
-	$(BIN)/python -m initproof.extras "make docs" torch jax flax keras matplotlib
+	$(BIN)/python -m initproof.extras "make docs" torch jax flax keras matplotlib transformers
 	$(BIN)/initproof derive --out docs/derivations
 	$(BIN)/python -m initproof.experiments docs/experiments
 	KERAS_BACKEND=numpy $(BIN)/initproof crosscheck torch jax keras --out docs/crosscheck.md
+	$(BIN)/python -m initproof.audits docs/audit.md
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/import_speed.py

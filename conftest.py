@@ -10,3 +10,5 @@ collect_ignore = ["initproof/__main__.py", "benchmarks"]
 collect_ignore += [f"verify/frameworks/adapters/{name}.py" for name in ("torch", "jax", "keras")
                    if find_spec(name) is None]
 collect_ignore += ["verify/auditing/torch.py"] if find_spec("torch") is None else []
+collect_ignore += ["initproof/audits.py"] if find_spec("torch") is None \
+    or find_spec("transformers") is None else []

@@ -22,6 +22,7 @@ from derive.schemes import (
     SCHEMES,
     Scheme,
     constant,
+    exact_number,
     fixed_normal,
     fixed_truncated_normal,
     fixed_uniform,
@@ -49,7 +50,7 @@ def _value(node: ast.expr, constants: Mapping[str, float], text: str) -> object:
         return node.value
     source = ast.unparse(node)
     names = {"sqrt": sp.sqrt, "pi": sp.pi, "exp": sp.exp, "log": sp.log}
-    names.update({k: sp.nsimplify(v) for k, v in constants.items()})
+    names.update({k: exact_number(v) for k, v in constants.items()})
     try:
         expr = sp.sympify(source, locals=names)
     except (sp.SympifyError, SyntaxError, TypeError) as err:

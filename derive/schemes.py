@@ -118,11 +118,19 @@ def _scheme(name: str, scale: sp.Expr, mode: str | None, distribution: str,
     return Scheme(name, scale, mode, distribution, variance, bound, sigma)
 
 
+def exact_number(value: object) -> sp.Expr:
+    """A number as sympy holds it exactly: a float as the decimal fraction it prints as
+    (0.02 → 1/50; fast, where nsimplify searches for constants), anything else sympified."""
+    if isinstance(value, float):
+        return sp.Rational(repr(value)) if math.isfinite(value) else sp.sympify(value)
+    return sp.sympify(value)
+
+
 def _positive(name: str, value: object) -> sp.Expr:
     """An exact positive finite number; floats are read as the fraction they print as."""
     if isinstance(value, bool) or not isinstance(value, Real | sp.Expr):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    exact = sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+    exact = exact_number(value)
     if not (exact.is_positive and exact.is_finite):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return exact
@@ -171,7 +179,7 @@ def variance_scaling(scale: float | sp.Expr, mode: str | None, distribution: str
 
 def _centred(scheme: Scheme, mean: float | sp.Expr, name: str) -> Scheme:
     """The scheme moved to centre `mean` (a finite real) and renamed."""
-    exact = sp.nsimplify(mean)
+    exact = exact_number(mean)
     if not (exact.is_real and exact.is_finite):
         raise ValueError(f"mean must be a finite real number, got {mean!r}")
     return replace(scheme, mean=exact, name=name)
@@ -179,7 +187,7 @@ def _centred(scheme: Scheme, mean: float | sp.Expr, name: str) -> Scheme:
 
 def fixed_normal(std: float, mean: float = 0.0) -> Scheme:
     """N(mean, std²): a fixed variance, whatever the fans (PyTorch's `normal_(mean, std)`)."""
-    scheme = variance_scaling(sp.nsimplify(std) ** 2, None, "normal")
+    scheme = variance_scaling(exact_number(std) ** 2, None, "normal")
     return _centred(scheme, mean, f"N({mean:g}, {std:g}^2)")
 
 
@@ -190,27 +198,27 @@ def fixed_truncated_normal(std: float, bounds: tuple[float, float] | None = None
     N(mean, std²) cut at [a, b], uncorrected: k = (b − mean)/std in derivation (7), which
     is derived for cuts symmetric about the mean (a − mean = −(b − mean))."""
     if bounds is None:
-        scheme = variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal")
+        scheme = variance_scaling(exact_number(std) ** 2, None, "truncated_normal")
         return _centred(scheme, mean, f"truncated normal with mean {mean:g}, std {std:g}"
                         if mean else f"truncated normal with std {std:g}")
-    low, high = (sp.nsimplify(x) - sp.nsimplify(mean) for x in bounds)
+    low, high = (exact_number(x) - exact_number(mean) for x in bounds)
     if low != -high:
         raise ValueError(f"bounds must be symmetric about the mean {mean}, got {bounds}: "
                          "derivation (7) covers symmetric cuts only")
-    scheme = variance_scaling(sp.nsimplify(std) ** 2, None, "truncated_normal",
-                              truncation=high / sp.nsimplify(std), corrected=False)
+    scheme = variance_scaling(exact_number(std) ** 2, None, "truncated_normal",
+                              truncation=high / exact_number(std), corrected=False)
     return _centred(scheme, mean, f"N({mean:g}, {std:g}^2) cut at [{bounds[0]:g}, {bounds[1]:g}]")
 
 
 def fixed_uniform(low: float, high: float) -> Scheme:
     """U(low, high): mean (low + high)/2, half-width b = (high − low)/2, variance b²/3 from
     the uniform derivation (6)."""
-    width = sp.nsimplify(high) - sp.nsimplify(low)
+    width = exact_number(high) - exact_number(low)
     if not width.is_positive:
         raise ValueError(f"U(low, high) needs low < high, got ({low}, {high})")
     variance = uniform().results["variance"].subs(half_width_symbol, width / 2)
     scheme = variance_scaling(variance, None, "uniform")
-    return _centred(scheme, (sp.nsimplify(low) + sp.nsimplify(high)) / 2, f"U({low:g}, {high:g})")
+    return _centred(scheme, (exact_number(low) + exact_number(high)) / 2, f"U({low:g}, {high:g})")
 
 
 def constant(value: float) -> Scheme:
@@ -257,7 +265,7 @@ def _modulus_mean(k: sp.Expr) -> sp.Expr:
 def leaky_he_scale(negative_slope: float) -> sp.Expr:
     """2/(1 + a²): the leaky-ReLU He variance (5) times fan_in, at slope a."""
     scale = sp.simplify(conditions().results["leaky_he"] * fan_in)
-    return scale.subs(slope, sp.nsimplify(negative_slope))
+    return scale.subs(slope, exact_number(negative_slope))
 
 
 @cache

@@ -9,7 +9,7 @@ import sys
 from importlib.util import find_spec
 
 INSTALL = {"torch": "make frameworks (torch==2.13.0 first)", "jax": "make frameworks",
-           "flax": "make frameworks", "keras": "make frameworks",
+           "flax": "make frameworks", "keras": "make frameworks", "transformers": "make frameworks",
            "matplotlib": "pip install 'initproof[plot]'"}
 
 

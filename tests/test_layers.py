@@ -15,7 +15,9 @@ from tests.conftest import ROOT
 
 LEVELS = {"derive": 1, "verify": 2, "initproof": 3}
 NUMERIC = {"numpy", "scipy", "matplotlib", "torch", "jax", "flax", "keras"}
-OPTIONAL = {"torch": ("verify.frameworks.adapters.torch", "verify.auditing.torch"),
+OPTIONAL = {"torch": ("verify.frameworks.adapters.torch", "verify.auditing.torch",
+                      "initproof.audits"),
+            "transformers": ("initproof.audits",),
             "jax": ("verify.frameworks.adapters.jax",),
             "flax": ("verify.frameworks.adapters.jax",),
             "keras": ("verify.frameworks.adapters.keras",),

@@ -5,7 +5,8 @@ The family-wise α is split evenly (Bonferroni) among the rows with a claim, the
 groups and the cross-parameter correlation test; inside each, `check` applies Holm.
 Pooling: each parameter's values standardized, (w − mean)/s with s its claim's σ (the
 normal drawn from) or, for a uniform, its standard deviation, are tested together against
-the unit law of that family.
+the unit law of that family; at most `POOLED_VALUES` of them, each member giving its
+first values in proportion to its size.
 Correlation: for parameters of one shape, r between their first values; independent
 parameters give r·√n ≈ N(0, 1).
 """
@@ -17,6 +18,7 @@ import importlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from types import ModuleType
 
@@ -33,6 +35,7 @@ from verify.sampling import resolve
 ADAPTERS = {"torch": "verify.auditing.torch"}
 """The module that describes a framework's models, by the root package of the model's class."""
 CORRELATION_VALUES = 4096  # values of each parameter the correlation test compares
+POOLED_VALUES = 1 << 21  # values a pooled group holds at most, shared among its members
 MIN_IDENTIFY = 64  # an unclaimed parameter is identified from at least this many values
 Rules = Mapping[str, Scheme | str]
 
@@ -80,12 +83,12 @@ def _unit(scheme: Scheme) -> Scheme:
     return variance_scaling(1, None, scheme.distribution)
 
 
-def _row(p: Parameter, claim: Scheme | None, source: str, alpha: float) -> AuditRow:
-    values = p.values
+def _row(p: Parameter, values: np.ndarray, claim: Scheme | None, source: str,
+         alpha: float) -> AuditRow:
     base = (p.path, p.layer, p.role, tuple(values.shape), p.dtype, p.fans)
     if claim is None:
         return AuditRow(*base, None, source, None, float(np.var(values)) if values.size else 0.0,
-                        True, _identified(p))
+                        True, _identified(p, values))
     centre = float(claim.mean)
     observed = float(np.mean((values.astype(np.float64) - centre) ** 2)) if values.size else 0.0
     if claim.mode is not None and p.fans is None:
@@ -102,8 +105,7 @@ def _row(p: Parameter, claim: Scheme | None, source: str, alpha: float) -> Audit
                     variance.detectable if variance is not None else None)
 
 
-def _identified(p: Parameter) -> str:
-    values = p.values
+def _identified(p: Parameter, values: np.ndarray) -> str:
     if values.size >= 2 and np.all(values == values.reshape(-1)[0]):
         return f"constant {float(values.reshape(-1)[0]):g}"
     if values.ndim < 2 or values.size < MIN_IDENTIFY or p.fans is None:
@@ -112,36 +114,49 @@ def _identified(p: Parameter) -> str:
     return f"no claim; best explained by {found[0].describe()}" if found else "no claim"
 
 
-def _groups(members: dict[tuple[str, str], list[tuple[Parameter, Scheme]]],
-            alpha: float) -> list[AuditGroup]:
-    groups = []
-    for (name, layer), items in members.items():
-        if len(items) < 2:
-            continue
-        scheme = items[0][1]
-        pooled = np.concatenate([
-            ((p.values.astype(np.float64) - float(s.mean)) / _spread(s, p.fans or (1, 1)))
-            .reshape(-1) for p, s in items])
-        coarsest = "float32" if any(p.dtype == "float32" for p, _ in items) else "float64"
-        report = check(pooled, _unit(scheme), shape=pooled.shape, fans=(1, 1), alpha=alpha,
-                       dtype=coarsest)  # its ties and steps, rescaled: finer, so conservative
-        variance = next((c for c in report.checks if c.name == "variance"), None)
-        groups.append(AuditGroup(name, layer, tuple(p.path for p, _ in items), pooled.size,
-                                 report.passed, "; ".join(c.detail for c in report.failed),
-                                 variance.detectable if variance is not None else None))
-    return groups
+def _standardized(values: np.ndarray, scheme: Scheme, fans: tuple[int, int] | None,
+                  count: int) -> np.ndarray:
+    """(w − mean)/s of the first `count` values."""
+    head = values.reshape(-1)[:count].astype(np.float64)
+    return (head - float(scheme.mean)) / _spread(scheme, fans or (1, 1))
 
 
-def _digest(values: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(values).tobytes(), digest_size=16).digest()
+def _group(key: tuple[str, str], scheme: Scheme, paths: list[str], parts: list[np.ndarray],
+           dtypes: set[str], alpha: float) -> AuditGroup:
+    pooled = np.concatenate(parts)
+    coarsest = "float32" if "float32" in dtypes else "float64"
+    report = check(pooled, _unit(scheme), shape=pooled.shape, fans=(1, 1), alpha=alpha,
+                   dtype=coarsest)  # its ties and steps, rescaled: finer, so conservative
+    variance = next((c for c in report.checks if c.name == "variance"), None)
+    return AuditGroup(key[0], key[1], tuple(paths), pooled.size, report.passed,
+                      "; ".join(c.detail for c in report.failed),
+                      variance.detectable if variance is not None else None)
 
 
-def _identical(params: list[Parameter]) -> list[AuditFinding]:
+@dataclass(frozen=True)
+class _Seen:
+    """What the cross-parameter tests keep of a random parameter: a digest of all its
+    values and its first `CORRELATION_VALUES`."""
+
+    path: str
+    shape: tuple[int, ...]
+    digest: bytes
+    head: np.ndarray
+
+
+def _seen(path: str, values: np.ndarray) -> _Seen:
+    digest = hashlib.blake2b(np.ascontiguousarray(values).tobytes() + str(values.dtype).encode(),
+                             digest_size=16).digest()
+    return _Seen(path, values.shape, digest,
+                 values.reshape(-1)[:CORRELATION_VALUES].astype(np.float64))
+
+
+def _identical(seen: list[_Seen]) -> list[AuditFinding]:
     """Random parameters holding exactly the same values: one stream used twice, or a layer
     deep-copied after it was drawn."""
     same: dict[tuple, list[str]] = defaultdict(list)
-    for p in params:
-        same[(p.values.shape, str(p.values.dtype), _digest(p.values))].append(p.path)
+    for s in seen:
+        same[(s.shape, s.digest)].append(s.path)
     return [AuditFinding("identical", tuple(paths),
                          f"{len(paths)} parameters hold identical values ({', '.join(paths[:4])}"
                          f"{', ...' if len(paths) > 4 else ''}): a reused random stream or a "
@@ -149,28 +164,26 @@ def _identical(params: list[Parameter]) -> list[AuditFinding]:
             for paths in same.values() if len(paths) > 1]
 
 
-def _correlated(params: list[Parameter], alpha: float) -> list[AuditFinding]:
+def _correlated(seen: list[_Seen], alpha: float) -> list[AuditFinding]:
     """Pairs of same-shape random parameters whose values correlate beyond r·√n ~ N(0, 1)."""
-    by_shape: dict[tuple, list[Parameter]] = defaultdict(list)
-    for p in params:
-        by_shape[p.values.shape].append(p)
+    by_shape: dict[tuple, list[_Seen]] = defaultdict(list)
+    for s in seen:
+        by_shape[s.shape].append(s)
     pairs = sum(len(g) * (len(g) - 1) // 2 for g in by_shape.values())
-    if pairs == 0:
-        return []
     found = []
     for group in by_shape.values():
         if len(group) < 2:
             continue
-        z = np.stack([p.values.reshape(-1)[:CORRELATION_VALUES].astype(np.float64)
-                      for p in group])
+        z = np.stack([s.head for s in group])
         z -= z.mean(axis=1, keepdims=True)
         norms = np.linalg.norm(z, axis=1)
         if z.shape[1] < 16 or np.any(norms == 0):
             continue
-        r = (z / norms[:, None]) @ (z / norms[:, None]).T
+        z /= norms[:, None]
+        r = z @ z.T
         limit = z_two_sided(alpha / pairs) / math.sqrt(z.shape[1])
         for i, j in zip(*np.triu_indices(len(group), 1), strict=True):
-            if abs(r[i, j]) > limit and abs(r[i, j]) < 1 - 1e-12:
+            if limit < abs(r[i, j]) < 1 - 1e-12:
                 found.append(AuditFinding(
                     "correlated", (group[i].path, group[j].path),
                     f"{group[i].path} and {group[j].path} correlate, r = {r[i, j]:+.3f} over "
@@ -198,27 +211,46 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
     claims_by_rule = _rules(rules, constants)
     params: list[Parameter] = adapter.parameters(model)
     claimed = [(p, *_claim(p, claims_by_rule)) for p in params]
-    members: dict[tuple[str, str], list[tuple[Parameter, Scheme]]] = defaultdict(list)
+    pooling: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # members, values
     for p, claim, _ in claimed:
-        if claim is not None and _random(claim) and p.dtype in ("float32", "float64") \
-                and (claim.mode is None or p.fans is not None):
-            members[(claim.name, p.layer)].append((p, claim))
-    tests = sum(c is not None for _, c, _ in claimed) + \
-        sum(len(m) > 1 for m in members.values()) + 1
-    each = alpha / tests
-    rows = []
+        if _poolable(p, claim):
+            pooling[_key(p, claim)][0] += 1
+            pooling[_key(p, claim)][1] += math.prod(p.shape)
+    groups_run = sum(members > 1 for members, _ in pooling.values())
+    each = alpha / (sum(c is not None for _, c, _ in claimed) + groups_run + 1)
+    rows, seen = [], []
+    parts: dict[tuple[str, str], list] = defaultdict(list)  # (path, dtype, slice) per group
     for i, (p, claim, source) in enumerate(claimed):
-        rows.append(_row(p, claim, source, each))
+        values = p.load()
+        rows.append(_row(p, values, claim, source, each))
+        if _poolable(p, claim):
+            key = _key(p, claim)
+            count = math.ceil(POOLED_VALUES * values.size / max(pooling[key][1], POOLED_VALUES))
+            parts[key].append((p.path, p.dtype, claim,
+                               _standardized(values, claim, p.fans, count)))  # type: ignore
+        if (claim is None or _random(claim)) and values.size >= 16 \
+                and not np.all(values == values.reshape(-1)[0]):
+            seen.append(_seen(p.path, values))
+        del values  # one parameter's copy at a time
         if progress is not None:
             progress(i + 1, len(claimed))
-    random = [p for p, c, _ in claimed if (c is None or _random(c)) and p.values.size >= 16
-              and not np.all(p.values == p.values.reshape(-1)[0])]
-    findings = _identical(random) + _correlated(random, each)
+    groups = [_group(key, members[0][2], [m[0] for m in members], [m[3] for m in members],
+                     {m[1] for m in members}, each)
+              for key, members in parts.items() if len(members) > 1]
+    findings = _identical(seen) + _correlated(seen, each)
     findings += [AuditFinding("unexplained_constant", (r.path,),
                               f"{r.path} is {r.detail} and no rule or default explains it")
                  for r in rows if r.claim is None and r.detail.startswith("constant")]
-    return AuditReport(framework, alpha, tuple(rows), tuple(_groups(members, each)),
-                       tuple(findings))
+    return AuditReport(framework, alpha, tuple(rows), tuple(groups), tuple(findings))
+
+
+def _poolable(p: Parameter, claim: Scheme | None) -> bool:
+    return claim is not None and _random(claim) and p.dtype in ("float32", "float64") \
+        and (claim.mode is None or p.fans is not None) and math.prod(p.shape) > 0
+
+
+def _key(p: Parameter, claim: Scheme) -> tuple[str, str]:
+    return claim.name, p.layer
 
 
 def assert_model_init(model: object, rules: Rules | None = None, **kwargs: object) -> AuditReport:

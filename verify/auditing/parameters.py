@@ -3,6 +3,7 @@ its layer makes of it, and what the framework draws for it by default."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,14 +18,17 @@ ROLES = ("kernel", "bias", "embedding", "norm_scale", "norm_offset", "recurrent"
 @dataclass(frozen=True)
 class Parameter:
     """One parameter: `path` as the framework names it, the `layer` type that owns it, its
-    `role` (one of `ROLES`), its `values` (a copy, in `dtype`), the `fans` that layer type
-    implies in the framework's own layout (None where fans mean nothing, as for a norm's
-    scale), and `default`, the framework's documented initializer for it (None if unknown)."""
+    `role` (one of `ROLES`), `load()` giving its values as a numpy copy (made in `dtype`;
+    called once, when the audit reaches it, so that one copy at a time is held), the
+    `fans` that layer type implies in the framework's own layout (None where fans mean
+    nothing, as for a norm's scale), and `default`, the framework's documented
+    initializer for it (None if unknown)."""
 
     path: str
     layer: str
     role: str
-    values: np.ndarray
+    shape: tuple[int, ...]
+    load: Callable[[], np.ndarray]
     dtype: str
     fans: tuple[int, int] | None
     default: Scheme | None

@@ -13,18 +13,22 @@ Defaults, from `torch.nn`'s sources (2.x):
         xavier_normal_
     RNN, LSTM, GRU: every weight and bias U(±1/√hidden_size)
     PReLU: its `init` (0.25)
+    nn.Transformer: every parameter of 2 or more dimensions redrawn by xavier_uniform_
+    transformers' Conv1D (GPT-2): weight (in, out) N(0, 0.02²), bias 0; classes named
+        *Norm with a 1-D weight (LlamaRMSNorm, T5LayerNorm): scale 1, offset 0
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
 from torch import nn
 
-from derive import SCHEMES, Scheme, constant, fixed_uniform
+from derive import SCHEMES, Scheme, constant, fixed_normal, fixed_uniform
 from verify.auditing.parameters import Parameter
 from verify.layout import fans
 
@@ -34,15 +38,25 @@ PACKED_NOTE = ("PyTorch draws xavier_uniform_ on the packed (3E, E) tensor, so f
 TRANSPOSED_NOTE = ("PyTorch reads a transposed convolution's fan_in from dimension 1: "
                    "(out/groups)·∏k, not the in·∏k/stride² values each output sums")
 BILINEAR_NOTE = "Bilinear draws U(±1/√in1), leaving in2 out of the fan (pytorch#132231)"
+CONV1D_NOTE = "transformers' Conv1D stores (in, out), the transpose of Linear's layout"
+TRANSFORMER_NOTE = "nn.Transformer redraws every parameter of 2 or more dimensions: xavier_uniform_"
 
 
-def _values(t: torch.Tensor) -> tuple[np.ndarray, str]:
-    """A numpy copy and the dtype it was made in (bfloat16 arrives as float32)."""
-    dtype = str(t.dtype).removeprefix("torch.")
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).removeprefix("torch.")
+
+
+def _values(t: torch.Tensor, padding: int | None = None) -> np.ndarray:
+    """A numpy copy (bfloat16 as float32), without the embedding's padding row."""
     t = t.detach().cpu()
     if t.dtype == torch.bfloat16:
         t = t.float()
-    return t.numpy().copy(), dtype
+    values = t.numpy()
+    return np.delete(values, padding, axis=0) if padding is not None else values.copy()
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def _inv_sqrt(fan_in: float) -> Scheme:
@@ -86,6 +100,13 @@ def _describe(module: nn.Module, name: str, shape: tuple[int, ...],
         return "recurrent", f, _inv_sqrt(h), f"{gates} gates packed along dimension 0"
     if isinstance(module, nn.PReLU):
         return "other", None, constant(module.init), ""
+    if type(module).__name__ == "Conv1D" and hasattr(module, "nf"):  # transformers' GPT-2
+        f = (module.weight.shape[0], module.weight.shape[1])  # its weight is (in, out)
+        return ("kernel", f, fixed_normal(0.02), CONV1D_NOTE) if name == "weight" else \
+            ("bias", f, constant(0), "")
+    if type(module).__name__.endswith("Norm") and len(shape) == 1:  # RMSNorm, T5LayerNorm...
+        return ("norm_scale", None, constant(1), "") if name == "weight" else \
+            ("norm_offset", None, constant(0), "")
     role = "kernel" if name.endswith("weight") and len(shape) >= 2 else \
         "bias" if name.endswith("bias") else "other"
     return role, _torch_fans(shape) if role == "kernel" else weight_fans, None, ""
@@ -94,6 +115,9 @@ def _describe(module: nn.Module, name: str, shape: tuple[int, ...],
 def parameters(model: nn.Module) -> list[Parameter]:
     """Every parameter of `model`, in `named_parameters` order, described by its layer."""
     found: dict[str, Parameter] = {}
+    tied: dict[int, str] = {}  # id of a parameter → the path it was first met under
+    redrawn = [f"{prefix}." if prefix else "" for prefix, m in model.named_modules()
+               if isinstance(m, nn.Transformer)]
     for prefix, module in model.named_modules():
         own = dict(module.named_parameters(recurse=False))
         weight = own.get("weight")
@@ -103,13 +127,22 @@ def parameters(model: nn.Module) -> list[Parameter]:
             path = f"{prefix}.{name}" if prefix else name
             if isinstance(p, nn.parameter.UninitializedParameter):
                 continue  # a lazy module before its first forward pass
-            values, dtype = _values(p)
+            if id(p) in tied:  # one parameter under two names: audited once
+                first = tied[id(p)]
+                found[first] = replace(found[first], note=_join(found[first].note,
+                                                                f"tied to {path}"))
+                continue
+            tied[id(p)] = path
             role, f, default, note = _describe(module, name, tuple(p.shape), weight_fans)
+            shape, padding = tuple(p.shape), None
             if isinstance(module, nn.Embedding) and module.padding_idx is not None:
-                note = f"padding row {module.padding_idx} left out (it is set to 0)"
-                values = np.delete(values, module.padding_idx, axis=0)
-            found[path] = Parameter(path, type(module).__name__, role, values, dtype, f,
-                                    default, note)
+                note, padding = f"padding row {module.padding_idx} left out (it is set to 0)", \
+                    module.padding_idx
+                shape = (shape[0] - 1, *shape[1:])
+            if len(shape) > 1 and any(path.startswith(t) for t in redrawn):
+                default, note = SCHEMES["glorot_uniform"], TRANSFORMER_NOTE
+            found[path] = Parameter(path, type(module).__name__, role, shape,
+                                    partial(_values, p, padding), _dtype(p), f, default, note)
     for prefix, module in model.named_modules():  # MultiheadAttention zeroes its out_proj.bias
         path = f"{prefix}.out_proj.bias" if prefix else "out_proj.bias"
         if isinstance(module, nn.MultiheadAttention) and path in found:
