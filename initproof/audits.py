@@ -86,7 +86,7 @@ class ResNet(nn.Module):
                                                  bias=False), nn.BatchNorm2d(width)
         self.blocks = nn.Sequential(*(Bottleneck(width) for _ in range(blocks)))
         self.fc = nn.Linear(width, classes)
-        for name, m in self.named_modules():
+        for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 

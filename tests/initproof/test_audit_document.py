@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("torch", reason="the audits need the torch extra")
 pytest.importorskip("transformers", reason="docs/audit.md audits transformers models")
 
-from initproof import audits  # noqa: E402
-from tests.conftest import DOCS  # noqa: E402
-from verify import audit  # noqa: E402
+from initproof import audits
+from tests.conftest import DOCS
+from verify import audit
 
 pytestmark = [pytest.mark.torch, pytest.mark.transformers]
 
