@@ -32,7 +32,8 @@ from verify.checking.precision import MANTISSA_BITS
 from verify.frameworks import identify
 from verify.sampling import resolve
 
-ADAPTERS = {"torch": "verify.auditing.torch"}
+ADAPTERS = {"torch": "verify.auditing.torch", "keras": "verify.auditing.keras",
+            "flax": "verify.auditing.flax"}
 """The module that describes a framework's models, by the root package of the model's class."""
 CORRELATION_VALUES = 4096  # values of each parameter the correlation test compares
 POOLED_VALUES = 1 << 21  # values a pooled group holds at most, shared among its members
