@@ -3,8 +3,8 @@ faults beside the same model fixed.
 
     python -m initproof.audits docs/audit.md
 
-Needs the torch and transformers extras (`make frameworks`); models are built from their
-configurations on CPU with fixed seeds, nothing is downloaded. Each model's rules are
+Needs the torch, transformers, keras and jax extras (`make frameworks`); models are built
+from their configurations on CPU with fixed seeds, nothing is downloaded. Each model's rules are
 what its library documents for its init (transformers' `_init_weights`, torchvision's
 ResNet); a model without rules is held to PyTorch's layer defaults.
 """
@@ -133,6 +133,69 @@ TINY_RULES = {"*.c_proj.weight": "normal(std=0.02/sqrt(2*n_layer))",
 TINY = {"n_layer": 4}
 
 
+def keras_model() -> object:
+    """A Keras 3 image model with attention, every layer named (Keras numbers unnamed layers
+    per process), each at the initializer it declares by default."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "numpy")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    inputs = keras.Input((16, 16, 8))
+    x = layers.Conv2D(32, 3, groups=2, name="conv")(inputs)
+    x = layers.DepthwiseConv2D(3, depth_multiplier=2, name="depthwise")(x)
+    x = layers.Conv2DTranspose(16, 3, name="transposed")(x)
+    x = layers.BatchNormalization(name="bn")(x)
+    x = layers.Reshape((-1, 16), name="tokens")(x)
+    x = layers.MultiHeadAttention(4, 16, name="attention")(x, x)
+    x = layers.LayerNormalization(name="ln")(x)
+    x = layers.LSTM(32, name="lstm")(x)
+    return keras.Model(inputs, layers.Dense(10, name="head")(x))
+
+
+def nnx_model() -> object:
+    """A Flax NNX model of the same kinds of layers, at NNX's defaults."""
+    from flax import nnx
+
+    class Net(nnx.Module):
+        def __init__(self, rngs: nnx.Rngs) -> None:
+            self.conv = nnx.Conv(8, 32, (3, 3), feature_group_count=2, rngs=rngs)
+            self.transposed = nnx.ConvTranspose(32, 16, (3, 3), rngs=rngs)
+            self.bn = nnx.BatchNorm(16, rngs=rngs)
+            self.embed = nnx.Embed(1000, 64, rngs=rngs)
+            self.attention = nnx.MultiHeadAttention(num_heads=4, in_features=64,
+                                                    decode=False, rngs=rngs)
+            self.ln = nnx.LayerNorm(64, rngs=rngs)
+            self.head = nnx.Linear(64, 10, rngs=rngs)
+
+    return Net(nnx.Rngs(0))
+
+
+def port_pair() -> tuple[nn.Module, object]:
+    """One small architecture twice: PyTorch's defaults and Flax NNX's defaults."""
+    from flax import nnx
+
+    torch.manual_seed(0)
+    torch_model = nn.Sequential(nn.Embedding(1000, 64), nn.Linear(64, 256), nn.LayerNorm(256),
+                                nn.Linear(256, 64))
+
+    class Port(nnx.Module):
+        def __init__(self, rngs: nnx.Rngs) -> None:
+            self.embed = nnx.Embed(1000, 64, rngs=rngs)
+            self.fc1 = nnx.Linear(64, 256, rngs=rngs)
+            self.ln = nnx.LayerNorm(256, rngs=rngs)
+            self.fc2 = nnx.Linear(256, 64, rngs=rngs)
+
+    return torch_model, Port(nnx.Rngs(0))
+
+
+PORT_MAP = {"0.weight": "embed/embedding", "1.weight": "fc1/kernel", "1.bias": "fc1/bias",
+            "2.weight": "ln/scale", "2.bias": "ln/bias", "3.weight": "fc2/kernel",
+            "3.bias": "fc2/bias"}
+
+
 def cases() -> list[Case]:
     """The architectures audited, each with its documented rules and what to expect."""
     return [
@@ -153,6 +216,13 @@ def cases() -> list[Case]:
         Case("ResNet (torchvision-style, 3 blocks, width 32)", _seeded(ResNet), RESNET_RULES,
              {}, "kaiming_normal_(fan_out) on convolutions; batch norms and the classifier at "
              "PyTorch's defaults."),
+        Case("Keras 3 (convolutions, depthwise, transposed, attention, LSTM)", keras_model,
+             {}, {}, "each layer against the initializer it declares (Keras's defaults: "
+             "glorot_uniform kernels, orthogonal recurrent kernels, zero biases, LSTM's "
+             "forget-gate bias 1)."),
+        Case("Flax NNX (convolutions, attention, embedding)", nnx_model, {}, {},
+             "NNX's defaults: LeCun truncated-normal kernels on flattened fans, "
+             "variance 1/features embeddings, zero biases, norms at 1 and 0."),
         Case("TinyGPT with planted faults", _seeded(lambda: TinyGPT(faults=True)), TINY_RULES,
              TINY, "four planted faults: h.2.c_proj.weight left at N(0, 0.02^2), "
              "h.1.c_fc.weight a copy of h.0's, h.3's packed q, k, v drawn apart, one value "
@@ -190,6 +260,25 @@ def _section(case: Case, report: AuditReport) -> list[str]:
     return [*out, ""]
 
 
+def _port() -> list[str]:
+    from verify import compare_models
+
+    torch_model, flax_model = port_pair()
+    report = compare_models(torch_model, flax_model, PORT_MAP)
+    out = ["## A port: PyTorch's defaults against Flax NNX's\n",
+           "One architecture (embedding 1000x64, Linear 64->256, LayerNorm, Linear 256->64) "
+           "built twice, each at its framework's defaults, compared pair by pair with "
+           "`verify.compare_models` (two-sample location, scale and shape tests; no claim "
+           "needed).\n", f"`{report.headline()}`\n",
+           "| PyTorch | Flax NNX | variance | variance | difference |", "|---|---|---|---|---|"]
+    out += [f"| `{r.a}` | `{r.b}` | {r.variance_a:.4g} | {r.variance_b:.4g} | "
+            f"{r.detail or 'none seen'} |" for r in report.rows]
+    return [*out, "", "PyTorch draws embeddings from N(0, 1) where Flax uses variance "
+            "1/features; its Linear weights are U(+-1/sqrt(fan_in)), a third of the LeCun "
+            "variance Flax draws from a truncated normal; and its Linear biases are "
+            "U(+-1/sqrt(fan_in)) where Flax's are 0. The norms agree.", ""]
+
+
 def document() -> str:
     import transformers
 
@@ -201,7 +290,7 @@ def document() -> str:
     for case in cases():
         report = audit(case.build(), case.rules, constants=case.constants)
         lines += _section(case, report)
-    return "\n".join(lines)
+    return "\n".join(lines + _port())
 
 
 def main(argv: list[str] | None = None) -> int:

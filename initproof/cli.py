@@ -1,4 +1,5 @@
-"""The `initproof` command line: derive | verify | propagate | crosscheck | audit | report."""
+"""The `initproof` command line: derive | verify | propagate | crosscheck | audit | compare |
+report."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from initproof.runs import (
     prove,
     resolve_schemes,
     run_audit,
+    run_compare,
     run_crosscheck,
     run_propagate,
     run_verify,
@@ -161,6 +163,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if args.strict and not report.passed else 0  # type: ignore[attr-defined]
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    report = run_compare(args.a, args.b, args.map, args.alpha)
+    print(_json(report.to_dict()) if args.json else report)  # type: ignore[attr-defined]
+    return 1 if args.strict and not report.passed else 0  # type: ignore[attr-defined]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from initproof.report import report
 
@@ -242,6 +250,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the rows and findings as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when anything fails")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("compare", help="two builds of one architecture, parameter by parameter")
+    p.add_argument("a", metavar="A", help="MODULE:FACTORY of the first model")
+    p.add_argument("b", metavar="B", help="MODULE:FACTORY of the second (a port, say)")
+    p.add_argument("--map", type=Path,
+                   help='TOML: [map] "path in A" = "path in B" (default: pair in order by '
+                        "role and size)")
+    p.add_argument("--alpha", type=inputs.alpha, default=1e-6,
+                   help="family-wise error rate of the whole comparison")
+    p.add_argument("--json", action="store_true", help="print the pairs as JSON")
+    p.add_argument("--strict", action="store_true", help="exit 1 when anything differs")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="the main job: everything, on built-in defaults")
     p.add_argument("--out", type=Path, default=Path("initproof-report"),

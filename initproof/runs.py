@@ -232,3 +232,32 @@ def run_audit(spec: str, rules_file: Path | None, alpha: float) -> object:
                      progress=Progress())
     except (TypeError, ValueError) as e:
         raise UsageError(str(e)) from e
+
+
+def read_mapping(path: Path) -> dict[str, str]:
+    """The [map] table of a TOML file: a parameter path in A = its path in B."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path} is not valid TOML: {e}") from e
+    if set(data) != {"map"} or not all(isinstance(v, str) for v in data["map"].values()):
+        raise UsageError(f"{path}: expected one table [map] of \"path in A\" = \"path in B\"")
+    return dict(data["map"])
+
+
+def run_compare(spec_a: str, spec_b: str, map_file: Path | None, alpha: float) -> object:
+    """`verify.compare_models` of the two models MODULE:FACTORY A and B build."""
+    from verify import compare_models
+
+    mapping = read_mapping(map_file) if map_file is not None else {}
+    a, b = load_factory(spec_a), load_factory(spec_b)
+    print(f"  comparing the {type(a).__name__} of {spec_a} with the {type(b).__name__} of "
+          f"{spec_b}", file=sys.stderr)
+    try:
+        return compare_models(a, b, mapping, alpha=alpha)
+    except (TypeError, ValueError) as e:
+        raise UsageError(str(e)) from e

@@ -19,8 +19,10 @@ OPTIONAL = {"torch": ("verify.frameworks.adapters.torch", "verify.auditing.torch
                       "initproof.audits"),
             "transformers": ("initproof.audits",),
             "jax": ("verify.frameworks.adapters.jax",),
-            "flax": ("verify.frameworks.adapters.jax", "verify.auditing.flax"),
-            "keras": ("verify.frameworks.adapters.keras", "verify.auditing.keras"),
+            "flax": ("verify.frameworks.adapters.jax", "verify.auditing.flax",
+                     "initproof.audits"),
+            "keras": ("verify.frameworks.adapters.keras", "verify.auditing.keras",
+                      "initproof.audits"),
             "matplotlib": ("initproof.figures",), "hypothesis": ("verify.testing.strategies",)}
 """Each optional dependency is imported only by the modules named after it."""
 

@@ -25,7 +25,7 @@ _HOME = {
     "Candidate": "verify.frameworks", "crosscheck": "verify.frameworks",
     "identify": "verify.frameworks",
     "audit": "verify.auditing", "assert_model_init": "verify.auditing",
-    "AuditReport": "verify.auditing",
+    "AuditReport": "verify.auditing", "compare_models": "verify.auditing",
 }
 __all__ = sorted(_HOME)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+import derive
 from initproof.cli import main
 
 FACTORY = '''
@@ -75,3 +77,56 @@ def test_audit_table_json_and_strict(folder: Path, capsys: pytest.CaptureFixture
     data = json.loads(capsys.readouterr().out)
     row = next(r for r in data["rows"] if r["path"] == "0.weight")
     assert not data["passed"] and row["source"] == "rule 0.weight" and not row["passed"]
+
+
+PORT = '''
+import torch
+from torch import nn
+from flax import nnx
+
+
+def torch_mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 256), nn.Linear(256, 64))
+
+
+class FlaxMLP(nnx.Module):
+    def __init__(self, rngs):
+        self.fc1, self.fc2 = nnx.Linear(64, 256, rngs=rngs), nnx.Linear(256, 64, rngs=rngs)
+
+
+def flax_mlp():
+    return FlaxMLP(nnx.Rngs(0))
+
+
+def torch_mlp_again():
+    torch.manual_seed(1)
+    return nn.Sequential(nn.Linear(64, 256), nn.Linear(256, 64))
+'''
+
+
+@pytest.mark.torch
+@pytest.mark.jax
+def test_compare_finds_the_changed_defaults_of_a_port(folder: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("flax.nnx")
+    (folder / "port_for_compare.py").write_text(PORT)
+    assert main(["compare", "port_for_compare:torch_mlp", "port_for_compare:torch_mlp_again",
+                 "--strict"]) == 0
+    assert capsys.readouterr().out.startswith("SAME")
+    (folder / "map.toml").write_text('[map]\n"0.weight" = "fc1/kernel"\n')
+    assert main(["compare", "port_for_compare:torch_mlp", "port_for_compare:flax_mlp",
+                 "--map", "map.toml", "--json", "--strict"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    first = data["rows"][0]
+    assert (first["a"], first["b"]) == ("0.weight", "fc1/kernel") and not first["passed"]
+    ratio = float(re.search(r"variances differ by ([0-9.]+)x", first["detail"]).group(1))
+    schemes = derive.SCHEMES  # PyTorch's U(+-1/sqrt(fan_in)) against Flax's LeCun normal
+    expected = schemes["uniform_inv_sqrt"].variance_at(64, 256) / \
+        schemes["lecun_truncated_normal"].variance_at(64, 256)
+    assert ratio == pytest.approx(expected, rel=0.05)
+    (folder / "badmap.toml").write_text('[map]\n"0.weight" = "nowhere"\n')
+    assert main(["compare", "port_for_compare:torch_mlp", "port_for_compare:flax_mlp",
+                 "--map", "badmap.toml"]) == 2
+    assert "B does not have: nowhere" in capsys.readouterr().err

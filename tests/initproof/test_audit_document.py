@@ -7,6 +7,8 @@ import pytest
 
 pytest.importorskip("torch", reason="the audits need the torch extra")
 pytest.importorskip("transformers", reason="docs/audit.md audits transformers models")
+pytest.importorskip("keras", reason="docs/audit.md audits a Keras model")
+pytest.importorskip("flax", reason="docs/audit.md audits a Flax NNX model")
 
 from initproof import audits
 from tests.conftest import DOCS

@@ -41,7 +41,8 @@ MIN_IDENTIFY = 64  # an unclaimed parameter is identified from at least this man
 Rules = Mapping[str, Scheme | str]
 
 
-def _adapter(model: object) -> tuple[str, ModuleType]:
+def adapter_for(model: object) -> tuple[str, ModuleType]:
+    """(framework, the module that describes its models), by the model's class."""
     for cls in type(model).__mro__:
         root = cls.__module__.split(".")[0]
         if root in ADAPTERS:
@@ -208,7 +209,7 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    framework, adapter = _adapter(model)
+    framework, adapter = adapter_for(model)
     claims_by_rule = _rules(rules, constants)
     params: list[Parameter] = adapter.parameters(model)
     claimed = [(p, *_claim(p, claims_by_rule)) for p in params]

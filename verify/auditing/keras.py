@@ -21,8 +21,15 @@ from functools import partial
 import keras
 import numpy as np
 
-from derive import SCHEMES, Scheme, constant, fixed_normal, fixed_truncated_normal, \
-    fixed_uniform, variance_scaling
+from derive import (
+    SCHEMES,
+    Scheme,
+    constant,
+    fixed_normal,
+    fixed_truncated_normal,
+    fixed_uniform,
+    variance_scaling,
+)
 from verify.auditing.parameters import Parameter
 from verify.layout import fans
 
