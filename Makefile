@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # The frameworks the cross-check and the audits run against, at the versions docs/crosscheck.md
 # and docs/audit.md record.
 # torch is pinned and installed first, so that no CUDA build is pulled in.
-FRAMEWORKS := jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 keras==3.15.1 transformers==5.23.0
+FRAMEWORKS := jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 keras==3.15.1 transformers==5.23.0 dm-haiku==0.0.17 equinox==0.13.8
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ test: lint
 # The documents record PyTorch's gains and every framework's findings: refuse, writing
 # nothing, unless all of them are installed (`make frameworks`).
 docs: $(VENV)/.installed
-	$(BIN)/python -m initproof.extras "make docs" torch jax flax keras matplotlib transformers
+	$(BIN)/python -m initproof.extras "make docs" torch jax flax keras matplotlib transformers haiku equinox
 	$(BIN)/initproof derive --out docs/derivations
 	$(BIN)/python -m initproof.experiments docs/experiments
 	KERAS_BACKEND=numpy $(BIN)/initproof crosscheck torch jax keras --out docs/crosscheck.md

@@ -9,7 +9,8 @@ from importlib.util import find_spec
 collect_ignore = ["initproof/__main__.py", "benchmarks"]
 collect_ignore += [f"verify/frameworks/adapters/{name}.py" for name in ("torch", "jax", "keras")
                    if find_spec(name) is None]
-collect_ignore += [f"verify/auditing/{name}.py" for name in ("torch", "keras", "flax")
+collect_ignore += [f"verify/auditing/{name}.py"
+                   for name in ("torch", "keras", "flax", "equinox", "haiku")
                    if find_spec(name) is None]
 collect_ignore += ["initproof/audits.py"] if find_spec("torch") is None \
     or find_spec("transformers") is None else []

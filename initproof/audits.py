@@ -3,10 +3,11 @@ faults beside the same model fixed.
 
     python -m initproof.audits docs/audit.md
 
-Needs the torch, transformers, keras and jax extras (`make frameworks`); models are built
-from their configurations on CPU with fixed seeds, nothing is downloaded. Each model's rules are
-what its library documents for its init (transformers' `_init_weights`, torchvision's
-ResNet); a model without rules is held to PyTorch's layer defaults.
+Needs the torch, transformers, keras and jax extras, Haiku and Equinox (`make frameworks`);
+models are built from their configurations on CPU with fixed seeds, nothing is downloaded.
+Each model's rules are what its library documents for its init (transformers'
+`_init_weights`, torchvision's ResNet); a model without rules is held to its framework's
+layer defaults.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ convolution; batch norms and the classifier keep PyTorch's defaults."""
 @dataclass(frozen=True)
 class Case:
     name: str
-    build: Callable[[], nn.Module]
+    build: Callable[[], object]
     rules: dict[str, str]
     constants: dict[str, float]
     story: str
+    framework: str | None = None
 
 
 def _seeded(build: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
@@ -173,6 +175,42 @@ def nnx_model() -> object:
     return Net(nnx.Rngs(0))
 
 
+def haiku_params() -> dict:
+    """A Haiku convolutional net's parameters, at Haiku's defaults."""
+    import haiku as hk
+    import jax
+    import jax.numpy as jnp
+
+    def net(x: jnp.ndarray) -> jnp.ndarray:
+        x = jax.nn.relu(hk.Conv2D(32, 3)(x))
+        x = hk.LayerNorm(-1, create_scale=True, create_offset=True)(x)
+        return hk.Linear(10)(hk.Flatten()(x))
+
+    params = hk.transform(net).init(jax.random.key(0), jnp.ones((1, 8, 8, 8)))
+    embed = hk.transform(lambda i: hk.Embed(1000, 64)(i))
+    return {**params, **embed.init(jax.random.key(1), jnp.zeros((2,), int))}
+
+
+def equinox_model() -> object:
+    """An Equinox MLP, a grouped convolution, an embedding, a norm and a GRU cell."""
+    import equinox as eqx
+    import jax
+
+    keys = jax.random.split(jax.random.key(0), 4)
+
+    class Net(eqx.Module):
+        mlp: eqx.nn.MLP
+        conv: eqx.nn.Conv2d
+        embed: eqx.nn.Embedding
+        ln: eqx.nn.LayerNorm
+        gru: eqx.nn.GRUCell
+
+    return Net(eqx.nn.MLP(64, 10, 256, 2, key=keys[0]),
+               eqx.nn.Conv2d(8, 16, 3, groups=2, key=keys[1]),
+               eqx.nn.Embedding(1000, 64, key=keys[2]), eqx.nn.LayerNorm(64),
+               eqx.nn.GRUCell(16, 32, key=keys[3]))
+
+
 def port_pair() -> tuple[nn.Module, object]:
     """One small architecture twice: PyTorch's defaults and Flax NNX's defaults."""
     from flax import nnx
@@ -223,6 +261,13 @@ def cases() -> list[Case]:
         Case("Flax NNX (convolutions, attention, embedding)", nnx_model, {}, {},
              "NNX's defaults: LeCun truncated-normal kernels on flattened fans, "
              "variance 1/features embeddings, zero biases, norms at 1 and 0."),
+        Case("Haiku (convolution, norm, linear, embedding)", haiku_params, {}, {},
+             "Haiku's defaults, read from its module names: TruncatedNormal(1/sqrt(fan_in)) "
+             "weights cut at 2 stddev and not rescaled, zero biases, TruncatedNormal(1) "
+             "embeddings.", "haiku"),
+        Case("Equinox (MLP, grouped convolution, embedding, norm, GRU cell)", equinox_model,
+             {}, {}, "Equinox's defaults: U(+-1/sqrt(fan_in)) weights and biases as in "
+             "PyTorch, N(0, 1) embeddings, U(+-1/sqrt(hidden)) in the GRU cell."),
         Case("TinyGPT with planted faults", _seeded(lambda: TinyGPT(faults=True)), TINY_RULES,
              TINY, "four planted faults: h.2.c_proj.weight left at N(0, 0.02^2), "
              "h.1.c_fc.weight a copy of h.0's, h.3's packed q, k, v drawn apart, one value "
@@ -252,11 +297,11 @@ def _section(case: Case, report: AuditReport) -> list[str]:
                     and not r.detail.startswith("n=")})
     out += [f"- note: {n}" for n in notes]
     sees = [r.detectable for r in report.rows if r.detectable is not None]
+    pooled = [f"{g.detectable:.1%}" for g in report.groups if g.detectable is not None]
     if sees:
         out.append(f"- each row sees a variance error of {min(sees):.1%} (largest tensor) to "
-                   f"{max(sees):.0%} (smallest); pooled groups see "
-                   + ", ".join(f"{g.detectable:.1%}" for g in report.groups
-                               if g.detectable is not None) + ".")
+                   f"{max(sees):.0%} (smallest)"
+                   + (f"; pooled groups see {', '.join(pooled)}." if pooled else "."))
     return [*out, ""]
 
 
@@ -288,7 +333,8 @@ def document() -> str:
              "Every model built on CPU from its configuration with `torch.manual_seed(0)`; "
              "family-wise alpha 1e-6 per audit.\n"]
     for case in cases():
-        report = audit(case.build(), case.rules, constants=case.constants)
+        report = audit(case.build(), case.rules, constants=case.constants,
+                       framework=case.framework)
         lines += _section(case, report)
     return "\n".join(lines + _port())
 

@@ -158,7 +158,8 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    report = run_audit(args.factory, args.rules, args.alpha)
+    report = run_audit(args.factory, args.rules, args.alpha, args.input_shape, args.seed,
+                       args.framework)
     print(_json(report.to_dict()) if args.json else report)  # type: ignore[attr-defined]
     return 1 if args.strict and not report.passed else 0  # type: ignore[attr-defined]
 
@@ -245,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an importable callable that builds the model (it seeds itself)")
     p.add_argument("--rules", type=Path,
                    help='TOML: [rules] "glob" = "scheme", [constants] name = number')
+    p.add_argument("--input-shape", type=inputs.batch_shape, default=None,
+                   help="also send a unit-Gaussian batch of this shape (e.g. 64,256) through "
+                        "the model and compare each dense layer's signal with its claims")
+    p.add_argument("--seed", type=inputs.seed, default=0, help="seed of that batch")
+    p.add_argument("--framework", choices=("torch", "keras", "flax", "equinox", "haiku"),
+                   help="which framework built it (default: read from the model's class; "
+                        "a Haiku params dict needs haiku)")
     p.add_argument("--alpha", type=inputs.alpha, default=1e-6,
                    help="family-wise error rate of the whole audit")
     p.add_argument("--json", action="store_true", help="print the rows and findings as JSON")

@@ -10,6 +10,7 @@ from importlib.util import find_spec
 
 INSTALL = {"torch": "make frameworks (torch==2.13.0 first)", "jax": "make frameworks",
            "flax": "make frameworks", "keras": "make frameworks", "transformers": "make frameworks",
+           "haiku": "make frameworks", "equinox": "make frameworks",
            "matplotlib": "pip install 'initproof[plot]'"}
 
 

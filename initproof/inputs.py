@@ -40,6 +40,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+def batch_shape(text: str) -> tuple[int, ...]:
+    """A shape like 64,256 or 8x16x128: positive integers, and small enough to allocate."""
+    try:
+        shape = tuple(int(d) for d in text.replace("x", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"shape must look like 64,256 or 8x16x128, got {text!r}") from None
+    if any(d <= 0 for d in shape):
+        raise argparse.ArgumentTypeError(f"every dimension must be positive, got {text!r}")
+    if math.prod(shape) * 4 > 0.8 * available_memory():
+        raise argparse.ArgumentTypeError(f"a batch of shape {text} would not fit in memory")
+    return shape
+
+
 def alpha(text: str) -> float:
     value = _number(text, float)
     if not 0 < value < 1:

@@ -220,8 +220,11 @@ def read_rules(path: Path) -> tuple[dict[str, object], dict[str, float]]:
     return rules, constants
 
 
-def run_audit(spec: str, rules_file: Path | None, alpha: float) -> object:
-    """`verify.audit` of the model MODULE:FACTORY builds, with the rules of `rules_file`."""
+def run_audit(spec: str, rules_file: Path | None, alpha: float,
+              input_shape: tuple[int, ...] | None = None, seed: int = 0,
+              framework: str | None = None) -> object:
+    """`verify.audit` of the model MODULE:FACTORY builds, with the rules of `rules_file`
+    (and the signal of a unit-Gaussian batch of `input_shape` through it)."""
     from verify import audit
 
     rules, constants = read_rules(rules_file) if rules_file is not None else ({}, {})
@@ -229,9 +232,13 @@ def run_audit(spec: str, rules_file: Path | None, alpha: float) -> object:
     print(f"  auditing the {type(model).__name__} that {spec} built", file=sys.stderr)
     try:
         return audit(model, rules, constants=constants, alpha=alpha,  # type: ignore[arg-type]
+                     input_shape=input_shape, seed=seed, framework=framework,
                      progress=Progress())
     except (TypeError, ValueError) as e:
         raise UsageError(str(e)) from e
+    except (RuntimeError, IndexError) as e:  # the model's own forward pass, on our batch
+        raise UsageError(f"the model did not run on a unit-Gaussian batch of shape "
+                         f"{input_shape}: {str(e).splitlines()[0]}") from e
 
 
 def read_mapping(path: Path) -> dict[str, str]:

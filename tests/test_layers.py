@@ -14,15 +14,19 @@ import pytest
 from tests.conftest import ROOT
 
 LEVELS = {"derive": 1, "verify": 2, "initproof": 3}
-NUMERIC = {"numpy", "scipy", "matplotlib", "torch", "jax", "flax", "keras"}
+NUMERIC = {"numpy", "scipy", "matplotlib", "torch", "jax", "flax", "keras", "equinox", "haiku",
+           "transformers"}
 OPTIONAL = {"torch": ("verify.frameworks.adapters.torch", "verify.auditing.torch",
                       "initproof.audits"),
             "transformers": ("initproof.audits",),
-            "jax": ("verify.frameworks.adapters.jax",),
+            "jax": ("verify.frameworks.adapters.jax", "verify.auditing.equinox",
+                    "verify.auditing.haiku", "initproof.audits"),
             "flax": ("verify.frameworks.adapters.jax", "verify.auditing.flax",
                      "initproof.audits"),
             "keras": ("verify.frameworks.adapters.keras", "verify.auditing.keras",
                       "initproof.audits"),
+            "equinox": ("verify.auditing.equinox", "initproof.audits"),
+            "haiku": ("verify.auditing.haiku", "initproof.audits"),
             "matplotlib": ("initproof.figures",), "hypothesis": ("verify.testing.strategies",)}
 """Each optional dependency is imported only by the modules named after it."""
 

@@ -47,13 +47,19 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (["audit", "zoo_for_audit:good", "--rules", "bad.toml"], "not valid TOML"),
     (["audit", "zoo_for_audit:good", "--rules", "rule.toml"], "rule '*.weight'"),
     (["audit", "zoo_for_audit:good", "--rules", "table.toml"], "unknown table(s) rule"),
+    (["audit", "zoo_for_audit:good", "--input-shape", "0,5"], "must be positive"),
+    (["audit", "zoo_for_audit:good", "--input-shape", "100000,100000,100"], "not fit in memory"),
 ])
 def test_bad_input_is_one_line_and_exit_2(folder: Path, argv: list[str], message: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     (folder / "bad.toml").write_text("[rules\n")
     (folder / "rule.toml").write_text('[rules]\n"*.weight" = "normal(std=d**-0.5)"\n')
     (folder / "table.toml").write_text('[rule]\n"*" = "zeros"\n')
-    assert main(argv) == 2
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own usage errors
+        code = e.code
+    assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
 
@@ -68,8 +74,11 @@ def test_a_factory_that_raises_is_one_line(folder: Path,
 @pytest.mark.torch
 def test_audit_table_json_and_strict(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("torch")
-    assert main(["audit", "zoo_for_audit:good", "--strict"]) == 0
-    assert capsys.readouterr().out.startswith("PASS")
+    assert main(["audit", "zoo_for_audit:good", "--strict", "--input-shape", "64,32"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("PASS") and "ok   0 (Linear): forward" in out
+    assert main(["audit", "zoo_for_audit:good", "--input-shape", "64,31"]) == 2
+    assert "did not run on a unit-Gaussian batch of shape (64, 31)" in capsys.readouterr().err
     (folder / "rules.toml").write_text('[constants]\nd = 32\n[rules]\n'
                                        '"0.weight" = "uniform(-d**-0.5, d**-0.5)"\n')
     assert main(["audit", "zoo_for_audit:wide", "--rules", "rules.toml", "--json",

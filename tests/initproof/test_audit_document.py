@@ -9,6 +9,8 @@ pytest.importorskip("torch", reason="the audits need the torch extra")
 pytest.importorskip("transformers", reason="docs/audit.md audits transformers models")
 pytest.importorskip("keras", reason="docs/audit.md audits a Keras model")
 pytest.importorskip("flax", reason="docs/audit.md audits a Flax NNX model")
+pytest.importorskip("haiku", reason="docs/audit.md audits a Haiku tree")
+pytest.importorskip("equinox", reason="docs/audit.md audits an Equinox model")
 
 from initproof import audits
 from tests.conftest import DOCS

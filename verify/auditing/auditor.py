@@ -25,15 +25,16 @@ from types import ModuleType
 import numpy as np
 
 from derive import Scheme, parse_scheme, variance_scaling
+from verify.auditing import signal
 from verify.auditing.parameters import Parameter
-from verify.auditing.report import AuditFinding, AuditGroup, AuditReport, AuditRow
-from verify.checking import check, z_two_sided
-from verify.checking.precision import MANTISSA_BITS
+from verify.auditing.report import AuditFinding, AuditGroup, AuditReport, AuditRow, SignalRow
+from verify.checking import MANTISSA_BITS, check, distribution, kurtosis, z_two_sided
 from verify.frameworks import identify
-from verify.sampling import resolve
+from verify.sampling import child_seeds, resolve
 
 ADAPTERS = {"torch": "verify.auditing.torch", "keras": "verify.auditing.keras",
-            "flax": "verify.auditing.flax"}
+            "flax": "verify.auditing.flax", "equinox": "verify.auditing.equinox",
+            "haiku": "verify.auditing.haiku"}
 """The module that describes a framework's models, by the root package of the model's class."""
 CORRELATION_VALUES = 4096  # values of each parameter the correlation test compares
 POOLED_VALUES = 1 << 21  # values a pooled group holds at most, shared among its members
@@ -41,13 +42,19 @@ MIN_IDENTIFY = 64  # an unclaimed parameter is identified from at least this man
 Rules = Mapping[str, Scheme | str]
 
 
-def adapter_for(model: object) -> tuple[str, ModuleType]:
-    """(framework, the module that describes its models), by the model's class."""
+def adapter_for(model: object, framework: str | None = None) -> tuple[str, ModuleType]:
+    """(framework, the module that describes its models): as named, else by the model's
+    class (a Haiku parameter dict must be named: framework="haiku")."""
+    if framework is not None:
+        if framework not in ADAPTERS:
+            raise ValueError(f"unknown framework {framework!r}; valid: {', '.join(ADAPTERS)}")
+        return framework, importlib.import_module(ADAPTERS[framework])
     for cls in type(model).__mro__:
         root = cls.__module__.split(".")[0]
-        if root in ADAPTERS:
+        if root in ADAPTERS and root != "haiku":
             return root, importlib.import_module(ADAPTERS[root])
-    raise TypeError(f"cannot audit a {type(model).__name__}: no adapter describes it; "
+    hint = " (a Haiku params tree: pass framework='haiku')" if isinstance(model, dict) else ""
+    raise TypeError(f"cannot audit a {type(model).__name__}{hint}: no adapter describes it; "
                     f"supported: {', '.join(ADAPTERS)} models")
 
 
@@ -195,21 +202,29 @@ def _correlated(seen: list[_Seen], alpha: float) -> list[AuditFinding]:
 
 
 def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, float] | None
-          = None, alpha: float = 1e-6,
+          = None, inputs: tuple | None = None, input_shape: tuple[int, ...] | None = None,
+          seed: int = 0, alpha: float = 1e-6, framework: str | None = None,
           progress: Callable[[int, int], None] | None = None) -> AuditReport:
-    """Audit every parameter of `model` (a PyTorch `nn.Module`).
+    """Audit every parameter of `model`: a PyTorch `nn.Module`, a Keras 3 model, a Flax NNX
+    module, an Equinox module or a Haiku params tree.
 
     Args:
         rules: an ordered mapping from a glob on the parameter's path to a derive scheme (or
             its text, as `derive.parse_scheme` reads it); the first match wins over the
             framework's default for the layer type.
         constants: names the rules' text may use (n_layer, d_model, ...).
+        inputs, input_shape: a batch to send through the model (its positional arguments),
+            or the shape of a unit-Gaussian one; then each dense layer's forward and
+            backward mean-square ratio is measured and compared with the claims' prediction
+            for these inputs (`verify.auditing.signal`). PyTorch models only.
         alpha: the family-wise error rate of the whole audit.
+        framework: which adapter reads the model (default: by its class; a Haiku params
+            dict needs "haiku").
         progress: called with (parameters done, total).
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    framework, adapter = adapter_for(model)
+    framework, adapter = adapter_for(model, framework)
     claims_by_rule = _rules(rules, constants)
     params: list[Parameter] = adapter.parameters(model)
     claimed = [(p, *_claim(p, claims_by_rule)) for p in params]
@@ -219,7 +234,13 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
             pooling[_key(p, claim)][0] += 1
             pooling[_key(p, claim)][1] += math.prod(p.shape)
     groups_run = sum(members > 1 for members, _ in pooling.values())
-    each = alpha / (sum(c is not None for _, c, _ in claimed) + groups_run + 1)
+    # the inputs' and the gradient's seeds spawned from `seed`, never `seed` itself: a model
+    # built after torch.manual_seed(0) would meet its own weights' stream again
+    input_seed, gradient_seed = child_seeds(seed, 2)
+    if input_shape is not None and inputs is None:
+        inputs = _need(adapter, "unit_inputs", framework)(tuple(input_shape), input_seed)
+    signal_family = inputs is not None
+    each = alpha / (sum(c is not None for _, c, _ in claimed) + groups_run + 1 + signal_family)
     rows, seen = [], []
     parts: dict[tuple[str, str], list] = defaultdict(list)  # (path, dtype, slice) per group
     for i, (p, claim, source) in enumerate(claimed):
@@ -243,7 +264,58 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
     findings += [AuditFinding("unexplained_constant", (r.path,),
                               f"{r.path} is {r.detail} and no rule or default explains it")
                  for r in rows if r.claim is None and r.detail.startswith("constant")]
-    return AuditReport(framework, alpha, tuple(rows), tuple(groups), tuple(findings))
+    signal = _signal(_need(adapter, "trace", framework)(model, tuple(inputs), gradient_seed),
+                     {p.path: (c, p.fans) for p, c, _ in claimed}, each) \
+        if signal_family else []
+    return AuditReport(framework, alpha, tuple(rows), tuple(groups), tuple(findings),
+                       tuple(signal))
+
+
+def _need(adapter: ModuleType, name: str, framework: str) -> Callable:
+    if not hasattr(adapter, name):
+        raise TypeError(f"the signal through a {framework} model is not measured yet; "
+                        "audit it without inputs")
+    return getattr(adapter, name)
+
+
+def _law(claim: Scheme | None, fans: tuple[int, int] | None) -> tuple[float, float] | None:
+    """(variance, kurtosis) of a centred claim at these fans; None if it has a mean or
+    needs fans it lacks."""
+    if claim is None or claim.mean != 0 or (claim.mode is not None and fans is None):
+        return None
+    fans = fans or (1, 1)
+    variance = claim.variance_at(*fans)
+    if variance == 0:
+        return 0.0, 3.0
+    return variance, kurtosis(distribution(claim, *fans))
+
+
+def _signal(traced: list, claims: Mapping[str, tuple[Scheme | None, tuple | None]],
+            alpha: float) -> list[SignalRow]:
+    """Each traced layer's forward and backward ratios against the claims' prediction,
+    Bonferroni over the predictions made."""
+    measured = []
+    for t in traced:
+        weight = _law(*claims.get(t.weight, (None, None)))
+        bias = _law(*claims[t.bias]) if t.bias is not None and t.bias in claims else (0.0, 3.0)
+        forward = signal.ratio(t.x, t.y)
+        backward = signal.ratio(t.grad_y, t.grad_x) if t.grad_x is not None \
+            and t.grad_y is not None else None
+        expect = expect_back = None
+        if weight is not None and bias is not None:
+            expect = signal.predicted(t.x, t.y.shape[1], *weight, *bias)
+            if backward is not None:
+                expect_back = signal.predicted(t.grad_y, t.grad_x.shape[1], *weight)
+        measured.append((t, forward, backward, expect, expect_back))
+    tests = sum((e is not None) + (b is not None) for *_, e, b in measured)
+    limit = alpha / max(1, tests)
+    out = []
+    for t, forward, backward, expect, expect_back in measured:
+        flagged = (expect is not None and signal.pvalue(forward, *expect) < limit) or \
+            (expect_back is not None and signal.pvalue(backward, *expect_back) < limit)
+        out.append(SignalRow(t.path, t.layer, forward, *(expect or (None, None)), backward,
+                             *(expect_back or (None, None)), flagged))
+    return out
 
 
 def _poolable(p: Parameter, claim: Scheme | None) -> bool:

@@ -39,3 +39,20 @@ class ModelAdapter(Protocol):
     """What a framework's adapter offers the audit: every parameter of a model, described."""
 
     def parameters(self, model: Any) -> list[Parameter]: ...
+
+
+@dataclass(frozen=True)
+class Traced:
+    """One layer's input and output in one forward pass, and the gradients at both in one
+    backward pass, each as (rows, features): `dense` when y = xW (+ b) with the weight at
+    `weight` (and the bias at `bias`), in (in, out) orientation or the transpose."""
+
+    path: str
+    layer: str
+    dense: bool
+    weight: str | None
+    bias: str | None
+    x: np.ndarray
+    y: np.ndarray
+    grad_x: np.ndarray | None
+    grad_y: np.ndarray | None

@@ -57,11 +57,12 @@ class AuditReport:
     rows: tuple[AuditRow, ...]
     groups: tuple[AuditGroup, ...]
     findings: tuple[AuditFinding, ...]
+    signal: tuple[SignalRow, ...] = ()
 
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.rows) and all(g.passed for g in self.groups) \
-            and not self.findings
+            and not self.findings and not any(s.flagged for s in self.signal)
 
     def headline(self) -> str:
         failing = [r.path for r in self.rows if not r.passed]
@@ -70,10 +71,12 @@ class AuditReport:
                 f"{', ...' if len(failing) > 4 else ''})"] if failing else []
         what += [f"pooled {', '.join(groups)} fail"] if groups else []
         what += [f"{f.kind}: {', '.join(f.paths[:3])}" for f in self.findings]
+        flagged = [s.path for s in self.signal if s.flagged]
+        what += [f"signal off its prediction: {', '.join(flagged[:4])}"] if flagged else []
         unclaimed = sum(r.claim is None for r in self.rows)
         tail = f"; {unclaimed} with no claim" if unclaimed else ""
         verdict = "PASS" if self.passed else "FAIL: " + "; ".join(what)
-        return (f"{verdict} -- {len(self.rows)} parameters of a {self.framework} model, "
+        return (f"{verdict} -- {len(self.rows)} parameters of a model from {self.framework}, "
                 f"family-wise alpha={self.alpha:g}{tail}")
 
     def __str__(self) -> str:
@@ -101,14 +104,47 @@ class AuditReport:
         if self.findings:
             lines += ["", "across parameters:"]
             lines += [f"  {f.kind}: {f.detail}" for f in self.findings]
+        if self.signal:
+            lines += ["", "signal through the model (mean square out / in, per layer; "
+                      "gradients in / out):"]
+            lines += [f"  {'FLAG' if s.flagged else 'ok  '} {s.path} ({s.layer}): forward "
+                      f"{s.forward:.4g}" + _predicted(s.predicted, s.predicted_sd)
+                      + (f", backward {s.backward:.4g}" if s.backward is not None else "")
+                      + _predicted(s.predicted_backward, s.predicted_backward_sd)
+                      for s in self.signal]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:
         return {"framework": self.framework, "alpha": self.alpha, "passed": self.passed,
                 "rows": [asdict(r) for r in self.rows],
                 "groups": [asdict(g) for g in self.groups],
-                "findings": [asdict(f) for f in self.findings]}
+                "findings": [asdict(f) for f in self.findings],
+                "signal": [asdict(s) for s in self.signal]}
+
+
+def _predicted(mean: float | None, sd: float | None) -> str:
+    return "" if mean is None or sd is None else f" (predicted {mean:.4g} +- {sd:.2g})"
 
 
 def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:.4g}"
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    """One layer in one forward and one backward pass: the ratio of its output's mean square
+    to its input's, averaged over the batch, and the same for the gradients going back
+    (input's gradient over output's). The predictions, fan_in·Var(w) + E[1/q]·Var(b) and
+    fan_out·Var(w), and their spread over weights drawn from the claims for these very
+    inputs (`verify.auditing.signal`), exist for dense layers whose claims are known;
+    `flagged` when a ratio departs from its prediction beyond that spread."""
+
+    path: str
+    layer: str
+    forward: float
+    predicted: float | None
+    predicted_sd: float | None
+    backward: float | None
+    predicted_backward: float | None
+    predicted_backward_sd: float | None
+    flagged: bool

@@ -149,3 +149,68 @@ def parameters(model: nn.Module) -> list[Parameter]:
             found[path] = replace(found[path], default=constant(0), fans=None,
                                   note="MultiheadAttention sets out_proj.bias to 0")
     return list(found.values())
+
+
+TRACE_ROWS = 512  # rows of each layer's input and output kept (evenly spaced)
+
+
+def _rows(t: torch.Tensor, features: int) -> np.ndarray:
+    m = t.detach().to(torch.float64).reshape(-1, features).numpy()
+    return m[:: max(1, m.shape[0] // TRACE_ROWS)][:TRACE_ROWS].copy()
+
+
+def _first_tensor(out: object) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    values = out.values() if isinstance(out, dict) else out
+    for v in values:  # type: ignore[union-attr]
+        if isinstance(v, torch.Tensor) and v.is_floating_point():
+            return v
+    raise TypeError(f"the model returned {type(out).__name__} with no floating tensor")
+
+
+def trace(model: nn.Module, inputs: tuple, seed: int = 0) -> list:
+    """Every Linear (and transformers' Conv1D) layer's input, output and gradients in one
+    forward pass on `inputs` and one backward pass of a standard normal gradient."""
+    from verify.auditing.parameters import Traced
+
+    seen: dict[str, dict[str, object]] = {}
+    hooks = []
+
+    def forward(path: str, module: nn.Module, args: tuple, output: torch.Tensor) -> None:
+        features_in = module.weight.shape[1] if isinstance(module, nn.Linear) \
+            else module.weight.shape[0]
+        seen[path] = {"module": module, "x": _rows(args[0], features_in),
+                      "y": _rows(output, output.shape[-1])}
+
+    def backward(path: str, module: nn.Module, grad_in: tuple, grad_out: tuple) -> None:
+        if path in seen and grad_in[0] is not None and grad_out[0] is not None:
+            seen[path]["gx"] = _rows(grad_in[0], grad_in[0].shape[-1])
+            seen[path]["gy"] = _rows(grad_out[0], grad_out[0].shape[-1])
+
+    for prefix, module in model.named_modules():
+        if isinstance(module, nn.Linear) or type(module).__name__ == "Conv1D":
+            hooks.append(module.register_forward_hook(partial(forward, prefix)))
+            hooks.append(module.register_full_backward_hook(partial(backward, prefix)))
+    try:
+        inputs = tuple(x.detach().requires_grad_(True) if isinstance(x, torch.Tensor)
+                       and x.is_floating_point() else x for x in inputs)
+        out = _first_tensor(model(*inputs))
+        out.backward(torch.randn(out.shape, generator=torch.Generator().manual_seed(seed),
+                                 dtype=out.dtype))
+    finally:
+        for h in hooks:
+            h.remove()
+    found = []
+    for path, rec in seen.items():
+        module = rec["module"]
+        prefix = f"{path}." if path else ""
+        found.append(Traced(path, type(module).__name__, True, f"{prefix}weight",
+                            f"{prefix}bias" if getattr(module, "bias", None) is not None
+                            else None, rec["x"], rec["y"], rec.get("gx"), rec.get("gy")))
+    return found
+
+
+def unit_inputs(shape: tuple[int, ...], seed: int = 0) -> tuple:
+    """One float32 input of this shape, N(0, 1) entries."""
+    return (torch.randn(shape, generator=torch.Generator().manual_seed(seed)),)

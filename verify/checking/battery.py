@@ -36,6 +36,10 @@ DEFAULT_DELTA = 0.02
 DEFAULT_POWER = 0.99
 MIN_CALLS = 8  # a callable is called at least this often, so that seeds are compared
 STRUCTURE_VALUES = 1 << 20  # row, column and spectrum tests look at this many values at most
+MIN_KURTOSIS = 20_000
+"""The fourth-moment test runs from this n on: below, its Edgeworth-corrected normal law
+misses the skewed kurtosis of a few thousand values (p-values of 1e-25 for 16 uniform
+values); the calibration shows it calibrated at n = 20,000."""
 PVALUED = ("mean", "variance", "fourth_moment", "tail", "ks", "histogram",
            "serial_correlation", "row_sums", "column_sums", "top_singular_value", "ties")
 """The tests Holm corrects together (max_near_bound stands for tail on a bounded law);
@@ -229,6 +233,9 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
                          "not compared")
         else:
             checks.append(distinct)
+    if 2 <= stream.n < MIN_KURTOSIS:
+        notes.append(f"n={stream.n:,}: fourth_moment left out (calibrated from n="
+                     f"{MIN_KURTOSIS:,}); the tail test still sees outliers")
     if stream.n < 2:
         notes.append(f"n={stream.n}: too few values for any statistical test; only the "
                      "deterministic checks ran, and they cannot see a wrong law")
@@ -302,14 +309,16 @@ def _statistical(s: Stream, first: np.ndarray, dist: object, scheme: Scheme, var
         structural += dependence.line_sums(view)
         top = dependence.top_singular(view)
         structural += [top] if top is not None else []
-    family = 8 + len(structural)
+    kurtosis_known = s.n >= MIN_KURTOSIS
+    family = 7 + kurtosis_known + len(structural)
     each = alpha / family
     z, power_z = st.z_two_sided(alpha), st.power_z(each, DEFAULT_POWER)
+    fourth = [marginal.fourth_moment(s, dist, power_z)] if kurtosis_known else []  # type: ignore
     return [
         marginal.location(s, variance, z, power_z),
         marginal.scale(s, variance, kappa, scheme.distribution == "normal", z,
                        st.detectable(s.n, kappa, each, DEFAULT_POWER)),
-        marginal.fourth_moment(s, dist, power_z),  # type: ignore[arg-type]
+        *fourth,
         marginal.extreme(s, dist, bound, ulp),  # type: ignore[arg-type]
         marginal.ks(s, dist, dtype, each),  # type: ignore[arg-type]
         marginal.histogram(s, dist, dtype, bound is not None),  # type: ignore[arg-type]

@@ -30,12 +30,15 @@ MIN_LINES = 8  # and the line sums at least this many lines of this many values:
 def serial(s: Stream) -> Finding:
     mean = s.total / s.n
     centred = s.squares / s.n - mean**2
-    zs = [(lagged - pairs * mean**2) / (centred * math.sqrt(pairs)) if centred > 0 else 0.0
+    zs = [(lagged - pairs * mean**2) / (centred * math.sqrt(pairs))
+          if centred > 0 and pairs > 0 else 0.0
           for lagged, pairs in zip(s.lagged, s.pairs, strict=True)]
+    lags = sum(pairs > 0 for pairs in s.pairs)  # a lag needs a pair of values
     worst = int(np.argmax(np.abs(zs)))
     total = float(sum(z * z for z in zs))
-    r = zs[worst] / math.sqrt(s.pairs[worst])
-    return Finding("serial_correlation", total, float(stats.chi2.sf(total, len(LAGS))), 0.0, r,
+    r = zs[worst] / math.sqrt(s.pairs[worst]) if s.pairs[worst] else 0.0
+    p = float(stats.chi2.sf(total, lags)) if lags else 1.0
+    return Finding("serial_correlation", total, p, 0.0, r,
                    f"neighbours in memory order correlate (r = {r:+.3g} at lag {LAGS[worst]}): "
                    "a filter or a reused stream", effect=r)
 

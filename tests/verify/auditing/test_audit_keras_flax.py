@@ -82,3 +82,38 @@ def test_an_nnx_model_passes_and_a_copied_kernel_is_found() -> None:
     net.b.kernel[...] = net.a.kernel[...]
     kinds = {f.kind: f.paths for f in audit(net).findings}
     assert kinds["identical"] == ("a/kernel", "b/kernel")
+
+
+@pytest.mark.jax
+def test_haiku_trees_pass_and_a_corrected_cut_is_told_apart() -> None:
+    """Haiku's TruncatedNormal does not rescale after the cut; JAX's variance_scaling does."""
+    hk = pytest.importorskip("haiku", reason="auditing Haiku trees needs dm-haiku")
+    import jax
+    import jax.numpy as jnp
+
+    def net(x):
+        return hk.Linear(10)(jax.nn.relu(hk.Linear(512)(x)))
+
+    params = hk.transform(net).init(jax.random.key(0), jnp.ones((1, 256)))
+    assert audit(params, framework="haiku").passed
+    lecun = jax.nn.initializers.lecun_normal()  # corrected: variance 1/fan_in, not 0.774/fan_in
+    params["linear"]["w"] = lecun(jax.random.key(1), (256, 512))
+    row = {r.path: r for r in audit(params, framework="haiku").rows}["linear/w"]
+    assert not row.passed and "variance" in row.detail
+    assert row.observed_variance / row.expected_variance == pytest.approx(
+        1 / float(derive.correction(2)) ** 2, rel=0.03)
+    with pytest.raises(TypeError, match="framework='haiku'"):
+        audit(params)
+
+
+@pytest.mark.jax
+def test_equinox_modules_pass_and_a_he_layer_fails() -> None:
+    eqx = pytest.importorskip("equinox", reason="auditing Equinox models needs equinox")
+    import jax
+
+    mlp = eqx.nn.MLP(128, 10, 256, 2, key=jax.random.key(0))
+    assert audit(mlp).passed
+    he = jax.nn.initializers.he_normal(in_axis=-1, out_axis=-2)
+    wider = eqx.tree_at(lambda m: m.layers[1].weight, mlp, he(jax.random.key(1), (256, 256)))
+    failing = [r.path for r in audit(wider).rows if not r.passed]
+    assert failing == ["layers[1].weight"]

@@ -136,3 +136,45 @@ def test_rules_are_first_match_and_need_fans() -> None:
 def test_what_cannot_be_audited_says_so() -> None:
     with pytest.raises(TypeError, match="no adapter describes it"):
         audit(object())
+
+
+def test_the_signal_of_a_default_mlp_matches_and_a_wide_layer_is_flagged() -> None:
+    def build() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 256), nn.Tanh(),
+                             nn.Linear(256, 10))
+
+    report = audit(build(), input_shape=(64, 256))
+    assert report.passed and [s.path for s in report.signal] == ["0", "2", "4"]
+    assert all(s.predicted is not None and s.predicted_backward is not None
+               for s in report.signal)
+    wide = build()
+    with torch.no_grad():
+        wide[2].weight.mul_(1.1)
+    signal = {s.path: s for s in audit(wide, input_shape=(64, 256)).signal}
+    assert signal["2"].flagged and not signal["0"].flagged
+    assert signal["2"].forward / signal["2"].predicted == pytest.approx(1.21, rel=0.06)
+
+
+def test_the_signal_needs_inputs_the_model_takes() -> None:
+    torch.manual_seed(0)
+    with pytest.raises(RuntimeError):
+        audit(nn.Embedding(10, 4), input_shape=(2, 3))
+
+
+def test_two_seeds_of_one_architecture_compare_the_same() -> None:
+    from verify import compare_models
+
+    def build(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(8, 10), nn.Linear(10, 3), nn.Embedding(500, 64),
+                             nn.LayerNorm(16), nn.Conv2d(3, 8, 3))
+
+    for seed in range(10):
+        report = compare_models(build(2 * seed), build(2 * seed + 1))
+        assert report.passed, str(report)
+    wide = build(1)
+    with torch.no_grad():
+        wide[2].weight.mul_(1.1)
+    report = compare_models(build(0), wide)
+    assert [r.a for r in report.rows if not r.passed] == ["2.weight"]
