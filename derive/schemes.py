@@ -122,7 +122,7 @@ def exact_number(value: object) -> sp.Expr:
     """A number as sympy holds it exactly: a float as the decimal fraction it prints as
     (0.02 → 1/50; fast, where nsimplify searches for constants), anything else sympified."""
     if isinstance(value, float):
-        return sp.Rational(repr(value)) if math.isfinite(value) else sp.sympify(value)
+        return sp.Rational(repr(float(value))) if math.isfinite(value) else sp.sympify(value)
     return sp.sympify(value)
 
 

@@ -33,3 +33,10 @@ def test_calls_read_their_numbers_with_the_constants() -> None:
 def test_bad_text_is_one_clear_error(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_scheme(text)
+
+
+def test_numpy_floats_are_read_as_floats() -> None:
+    """np.float64 is a float whose repr is not a number (a bug the experiments met)."""
+    np = pytest.importorskip("numpy")
+    scheme = derive.variance_scaling(np.float64(2.5), "fan_in", "normal")
+    assert scheme.variance == derive.variance_scaling(2.5, "fan_in", "normal").variance
