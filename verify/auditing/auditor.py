@@ -28,7 +28,14 @@ from derive import Scheme, parse_scheme, variance_scaling
 from verify.auditing import signal
 from verify.auditing.parameters import Parameter
 from verify.auditing.report import AuditFinding, AuditGroup, AuditReport, AuditRow, SignalRow
-from verify.checking import MANTISSA_BITS, check, distribution, kurtosis, z_two_sided
+from verify.checking import (
+    MANTISSA_BITS,
+    Report,
+    check,
+    distribution,
+    kurtosis,
+    z_two_sided,
+)
 from verify.frameworks import identify
 from verify.sampling import child_seeds, resolve
 
@@ -59,11 +66,8 @@ def adapter_for(model: object, framework: str | None = None) -> tuple[str, Modul
 
 
 def _rules(rules: Rules | None, constants: Mapping[str, float] | None) -> list[tuple[str, Scheme]]:
-    out = []
-    for pattern, scheme in (rules or {}).items():
-        out.append((pattern, parse_scheme(scheme, constants) if isinstance(scheme, str)
-                    else resolve(scheme)))
-    return out
+    return [(pattern, parse_scheme(scheme, constants) if isinstance(scheme, str)
+             else resolve(scheme)) for pattern, scheme in (rules or {}).items()]
 
 
 def _claim(p: Parameter, rules: list[tuple[str, Scheme]]) -> tuple[Scheme | None, str]:
@@ -93,11 +97,11 @@ def _unit(scheme: Scheme) -> Scheme:
 
 
 def _row(p: Parameter, values: np.ndarray, claim: Scheme | None, source: str,
-         alpha: float) -> AuditRow:
+         alpha: float, convention: str) -> AuditRow:
     base = (p.path, p.layer, p.role, tuple(values.shape), p.dtype, p.fans)
     if claim is None:
         return AuditRow(*base, None, source, None, float(np.var(values)) if values.size else 0.0,
-                        True, _identified(p, values))
+                        True, _identified(p, values, convention))
     centre = float(claim.mean)
     observed = float(np.mean((values.astype(np.float64) - centre) ** 2)) if values.size else 0.0
     if claim.mode is not None and p.fans is None:
@@ -107,19 +111,23 @@ def _row(p: Parameter, values: np.ndarray, claim: Scheme | None, source: str,
     expected = claim.variance_at(*fans)
     report = check(values, claim, shape=values.shape, fans=fans, alpha=alpha,
                    dtype=p.dtype if p.dtype in MANTISSA_BITS else None)
-    variance = next((c for c in report.checks if c.name == "variance"), None)
     detail = "; ".join(c.detail for c in report.failed) or "; ".join(report.notes)
     return AuditRow(*base, claim.name, source, expected, observed, report.passed,
-                    "; ".join(x for x in (detail, p.note) if x),
-                    variance.detectable if variance is not None else None)
+                    "; ".join(x for x in (detail, p.note) if x), _sees(report))
 
 
-def _identified(p: Parameter, values: np.ndarray) -> str:
+def _sees(report: Report) -> float | None:
+    """The smallest relative variance error the report's variance test could detect."""
+    variance = next((c for c in report.checks if c.name == "variance"), None)
+    return variance.detectable if variance is not None else None
+
+
+def _identified(p: Parameter, values: np.ndarray, convention: str) -> str:
     if values.size >= 2 and np.all(values == values.reshape(-1)[0]):
         return f"constant {float(values.reshape(-1)[0]):g}"
     if values.ndim < 2 or values.size < MIN_IDENTIFY or p.fans is None:
         return "no claim, too few values or no fans to identify"
-    found = identify(values.astype(np.float64), values.shape)
+    found = identify(values.astype(np.float64), values.shape, convention)
     return f"no claim; best explained by {found[0].describe()}" if found else "no claim"
 
 
@@ -136,10 +144,8 @@ def _group(key: tuple[str, str], scheme: Scheme, paths: list[str], parts: list[n
     coarsest = "float32" if "float32" in dtypes else "float64"
     report = check(pooled, _unit(scheme), shape=pooled.shape, fans=(1, 1), alpha=alpha,
                    dtype=coarsest)  # its ties and steps, rescaled: finer, so conservative
-    variance = next((c for c in report.checks if c.name == "variance"), None)
     return AuditGroup(key[0], key[1], tuple(paths), pooled.size, report.passed,
-                      "; ".join(c.detail for c in report.failed),
-                      variance.detectable if variance is not None else None)
+                      "; ".join(c.detail for c in report.failed), _sees(report))
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,7 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
     parts: dict[tuple[str, str], list] = defaultdict(list)  # (path, dtype, slice) per group
     for i, (p, claim, source) in enumerate(claimed):
         values = p.load()
-        rows.append(_row(p, values, claim, source, each))
+        rows.append(_row(p, values, claim, source, each, adapter.CONVENTION))
         if _poolable(p, claim):
             key = _key(p, claim)
             count = math.ceil(POOLED_VALUES * values.size / max(pooling[key][1], POOLED_VALUES))

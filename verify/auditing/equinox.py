@@ -28,6 +28,8 @@ from verify.layout import fans
 NORMS = ("LayerNorm", "GroupNorm", "RMSNorm")
 
 
+CONVENTION = "torch"  # the layout `identify` reads unclaimed kernels in
+
 def _inv_sqrt(fan_in: float) -> Scheme:
     return fixed_uniform(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
 

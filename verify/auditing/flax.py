@@ -28,6 +28,8 @@ NORMS = (nnx.LayerNorm, nnx.RMSNorm, nnx.GroupNorm, nnx.BatchNorm)
 CELLS = ("LSTMCell", "OptimizedLSTMCell", "GRUCell", "SimpleCell")
 
 
+CONVENTION = "jax"  # the layout `identify` reads unclaimed kernels in
+
 def _fans(module: object, name: str, shape: tuple[int, ...]) -> tuple[int, int] | None:
     if isinstance(module, nnx.LinearGeneral):
         ins, outs = (math.prod(module.in_features), math.prod(module.out_features))

@@ -34,6 +34,8 @@ EMBED = re.compile(r"(^|/)embed(_\d+)?$")
 CUT_NOTE = "Haiku's TruncatedNormal cuts at +-2 stddev and does not rescale: 0.774 stddev^2"
 
 
+CONVENTION = "keras"  # the layout `identify` reads unclaimed kernels in
+
 def _layer(module: str) -> str:
     leaf = module.rsplit("/", 1)[-1]
     return re.sub(r"_\d+$", "", leaf)

@@ -50,6 +50,8 @@ ROLES = {"kernel": "kernel", "bias": "bias", "embeddings": "embedding", "gamma":
          "pointwise_kernel": "kernel"}
 
 
+CONVENTION = "keras"  # the layout `identify` reads unclaimed kernels in
+
 def claim_of(initializer: object) -> Scheme | None:
     """The derive scheme a Keras initializer draws from; None for one derive lacks."""
     if initializer is None:

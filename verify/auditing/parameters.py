@@ -36,7 +36,11 @@ class Parameter:
 
 
 class ModelAdapter(Protocol):
-    """What a framework's adapter offers the audit: every parameter of a model, described."""
+    """What a framework's adapter offers the audit: every parameter of a model, described,
+    and the layout its kernels are in; `trace` and `unit_inputs` where it measures the
+    signal through a model."""
+
+    CONVENTION: str
 
     def parameters(self, model: Any) -> list[Parameter]: ...
 

@@ -42,6 +42,8 @@ CONV1D_NOTE = "transformers' Conv1D stores (in, out), the transpose of Linear's 
 TRANSFORMER_NOTE = "nn.Transformer redraws every parameter of 2 or more dimensions: xavier_uniform_"
 
 
+CONVENTION = "torch"  # the layout `identify` reads unclaimed kernels in
+
 def _dtype(t: torch.Tensor) -> str:
     return str(t.dtype).removeprefix("torch.")
 
