@@ -12,5 +12,6 @@ collect_ignore += [f"verify/frameworks/adapters/{name}.py" for name in ("torch",
 collect_ignore += [f"verify/auditing/{name}.py"
                    for name in ("torch", "keras", "flax", "equinox", "haiku")
                    if find_spec(name) is None]
+collect_ignore += ["verify/auditing/linen.py"] if find_spec("jax") is None else []
 collect_ignore += ["initproof/audits.py"] if find_spec("torch") is None \
     or find_spec("transformers") is None else []

@@ -175,6 +175,22 @@ def nnx_model() -> object:
     return Net(nnx.Rngs(0))
 
 
+def linen_variables() -> dict:
+    """A Flax linen model's variables, at linen's defaults."""
+    import flax.linen as fnn
+    import jax
+    import jax.numpy as jnp
+
+    class Net(fnn.Module):
+        @fnn.compact
+        def __call__(self, x: jnp.ndarray, tokens: jnp.ndarray) -> tuple:
+            y = fnn.LayerNorm()(fnn.Conv(32, (3, 3), feature_group_count=2)(x))
+            attended = fnn.MultiHeadDotProductAttention(num_heads=4)(fnn.Embed(1000, 64)(tokens))
+            return fnn.Dense(10)(y.reshape(y.shape[0], -1)), attended
+
+    return Net().init(jax.random.key(0), jnp.ones((2, 8, 8, 4)), jnp.zeros((2, 5), int))
+
+
 def haiku_params() -> dict:
     """A Haiku convolutional net's parameters, at Haiku's defaults."""
     import haiku as hk
@@ -261,6 +277,9 @@ def cases() -> list[Case]:
         Case("Flax NNX (convolutions, attention, embedding)", nnx_model, {}, {},
              "NNX's defaults: LeCun truncated-normal kernels on flattened fans, "
              "variance 1/features embeddings, zero biases, norms at 1 and 0."),
+        Case("Flax linen (convolution, norm, attention, embedding)", linen_variables, {},
+             {}, "linen's defaults, read from its automatic names (Conv_0, Dense_0, ...): "
+             "LeCun truncated-normal kernels, attention's on flattened fans.", "linen"),
         Case("Haiku (convolution, norm, linear, embedding)", haiku_params, {}, {},
              "Haiku's defaults, read from its module names: TruncatedNormal(1/sqrt(fan_in)) "
              "weights cut at 2 stddev and not rescaled, zero biases, TruncatedNormal(1) "

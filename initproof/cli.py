@@ -250,9 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also send a unit-Gaussian batch of this shape (e.g. 64,256) through "
                         "the model and compare each dense layer's signal with its claims")
     p.add_argument("--seed", type=inputs.seed, default=0, help="seed of that batch")
-    p.add_argument("--framework", choices=("torch", "keras", "flax", "equinox", "haiku"),
+    p.add_argument("--framework", choices=("torch", "keras", "flax", "linen", "equinox",
+                                           "haiku"),
                    help="which framework built it (default: read from the model's class; "
-                        "a Haiku params dict needs haiku)")
+                        "a Haiku params dict needs haiku, Flax linen variables linen)")
     p.add_argument("--alpha", type=inputs.alpha, default=1e-6,
                    help="family-wise error rate of the whole audit")
     p.add_argument("--json", action="store_true", help="print the rows and findings as JSON")

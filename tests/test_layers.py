@@ -20,7 +20,7 @@ OPTIONAL = {"torch": ("verify.frameworks.adapters.torch", "verify.auditing.torch
                       "initproof.audits"),
             "transformers": ("initproof.audits",),
             "jax": ("verify.frameworks.adapters.jax", "verify.auditing.equinox",
-                    "verify.auditing.haiku", "initproof.audits"),
+                    "verify.auditing.haiku", "verify.auditing.linen", "initproof.audits"),
             "flax": ("verify.frameworks.adapters.jax", "verify.auditing.flax",
                      "initproof.audits"),
             "keras": ("verify.frameworks.adapters.keras", "verify.auditing.keras",

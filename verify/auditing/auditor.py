@@ -41,7 +41,7 @@ from verify.sampling import child_seeds, resolve
 
 ADAPTERS = {"torch": "verify.auditing.torch", "keras": "verify.auditing.keras",
             "flax": "verify.auditing.flax", "equinox": "verify.auditing.equinox",
-            "haiku": "verify.auditing.haiku"}
+            "haiku": "verify.auditing.haiku", "linen": "verify.auditing.linen"}
 """The module that describes a framework's models, by the root package of the model's class."""
 CORRELATION_VALUES = 4096  # values of each parameter the correlation test compares
 POOLED_VALUES = 1 << 21  # values a pooled group holds at most, shared among its members
@@ -51,16 +51,17 @@ Rules = Mapping[str, Scheme | str]
 
 def adapter_for(model: object, framework: str | None = None) -> tuple[str, ModuleType]:
     """(framework, the module that describes its models): as named, else by the model's
-    class (a Haiku parameter dict must be named: framework="haiku")."""
+    class (a Haiku params dict or linen variables must be named: "haiku", "linen")."""
     if framework is not None:
         if framework not in ADAPTERS:
             raise ValueError(f"unknown framework {framework!r}; valid: {', '.join(ADAPTERS)}")
         return framework, importlib.import_module(ADAPTERS[framework])
     for cls in type(model).__mro__:
         root = cls.__module__.split(".")[0]
-        if root in ADAPTERS and root != "haiku":
+        if root in ADAPTERS and root not in ("haiku", "linen"):
             return root, importlib.import_module(ADAPTERS[root])
-    hint = " (a Haiku params tree: pass framework='haiku')" if isinstance(model, dict) else ""
+    hint = " (a Haiku params tree or Flax linen variables: pass framework='haiku' or " \
+        "'linen')" if isinstance(model, Mapping) else ""
     raise TypeError(f"cannot audit a {type(model).__name__}{hint}: no adapter describes it; "
                     f"supported: {', '.join(ADAPTERS)} models")
 
@@ -212,7 +213,7 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
           seed: int = 0, alpha: float = 1e-6, framework: str | None = None,
           progress: Callable[[int, int], None] | None = None) -> AuditReport:
     """Audit every parameter of `model`: a PyTorch `nn.Module`, a Keras 3 model, a Flax NNX
-    module, an Equinox module or a Haiku params tree.
+    module or linen variables, an Equinox module or a Haiku params tree.
 
     Args:
         rules: an ordered mapping from a glob on the parameter's path to a derive scheme (or
@@ -225,7 +226,7 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
             for these inputs (`verify.auditing.signal`). PyTorch models only.
         alpha: the family-wise error rate of the whole audit.
         framework: which adapter reads the model (default: by its class; a Haiku params
-            dict needs "haiku").
+            dict needs "haiku", Flax linen variables "linen").
         progress: called with (parameters done, total).
     """
     if not 0 < alpha < 1:

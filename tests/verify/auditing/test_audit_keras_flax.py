@@ -117,3 +117,26 @@ def test_equinox_modules_pass_and_a_he_layer_fails() -> None:
     wider = eqx.tree_at(lambda m: m.layers[1].weight, mlp, he(jax.random.key(1), (256, 256)))
     failing = [r.path for r in audit(wider).rows if not r.passed]
     assert failing == ["layers[1].weight"]
+
+
+@pytest.mark.jax
+def test_linen_variables_pass_and_a_scaled_attention_kernel_fails() -> None:
+    nn = pytest.importorskip("flax.linen", reason="auditing Flax models needs the jax extra")
+    import jax
+    import jax.numpy as jnp
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dense(10)(nn.MultiHeadDotProductAttention(num_heads=4)(nn.Dense(64)(x)))
+
+    variables = Net().init(jax.random.key(0), jnp.ones((2, 5, 32)))
+    report = audit(variables, framework="linen")
+    assert report.passed, str(report)
+    rows = {r.path: r for r in report.rows}
+    assert rows["MultiHeadDotProductAttention_0/out/kernel"].fans == (64, 64)  # flattened
+    params = jax.tree_util.tree_map(lambda a: a, variables["params"])
+    query = params["MultiHeadDotProductAttention_0"]["query"]
+    query["kernel"] = query["kernel"] * 3  # a 3-D kernel read with conv-style fans, say
+    failing = [r.path for r in audit(params, framework="linen").rows if not r.passed]
+    assert failing == ["MultiHeadDotProductAttention_0/query/kernel"]
