@@ -12,11 +12,10 @@ import derive
 from initproof.cli import main
 
 FACTORY = '''
-import torch
-from torch import nn
-
-
 def good():
+    import torch  # inside: the bad-input tests import this module without torch
+    from torch import nn
+
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(32, 64), nn.LayerNorm(64))
 
