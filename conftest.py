@@ -7,7 +7,9 @@ module, are not imported for doctests.
 from importlib.util import find_spec
 
 collect_ignore = ["initproof/__main__.py", "benchmarks"]
-collect_ignore += [f"verify/frameworks/adapters/{name}.py" for name in ("torch", "jax", "keras")
+collect_ignore += [f"verify/frameworks/adapters/{name}.py"
+                   for name in ("torch", "jax", "keras", "haiku", "equinox", "tinygrad", "timm",
+                                "mlx", "paddle")
                    if find_spec(name) is None]
 collect_ignore += [f"verify/auditing/{name}.py"
                    for name in ("torch", "keras", "flax", "equinox", "haiku")

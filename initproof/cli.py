@@ -1,5 +1,5 @@
-"""The `initproof` command line: derive | verify | propagate | crosscheck | audit | compare |
-report."""
+"""The `initproof` command line: derive | verify | propagate | crosscheck | translate | audit |
+compare | report."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from initproof.runs import (
     run_compare,
     run_crosscheck,
     run_propagate,
+    run_translate,
     run_verify,
     scheme_table,
     write_derivation_docs,
@@ -157,6 +158,23 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
     return 1 if args.strict and mismatches else 0
 
 
+def cmd_translate(args: argparse.Namespace) -> int:
+    rows = run_translate(args.framework, args.name, args.to)
+    if args.json:
+        print(_json([t.to_dict() for t in rows]))
+        return 0
+    for role in dict.fromkeys(t.role for t in rows):
+        part = [t for t in rows if t.role == role]
+        print(f"{args.framework} {args.name} ({role}) draws {part[0].claim}")
+        for t in part:
+            mark = "=" if t.exact else "~" if t.call else "x"
+            print(f"  {mark} {t.target:9s} {t.call or '(none)'}")
+            if t.note:
+                print(f"    {t.note}")
+    print("= the same law; ~ the nearest; x no equivalent", file=sys.stderr)
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     report = run_audit(args.factory, args.rules, args.alpha, args.input_shape, args.seed,
                        args.framework)
@@ -240,6 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write the full Markdown document to this file")
     p.add_argument("--strict", action="store_true", help="exit 1 when anything mismatches")
     p.set_defaults(func=cmd_crosscheck)
+
+    p = sub.add_parser("translate", help="an initializer as the same call in other frameworks")
+    p.add_argument("framework", metavar="FRAMEWORK", help="where the call comes from")
+    p.add_argument("name", metavar="NAME",
+                   help='the initializer or layer as crosscheck names it (e.g. "nn.Linear")')
+    p.add_argument("--to", nargs="+", metavar="FRAMEWORK",
+                   help="the frameworks to write it in (default: every other installed one)")
+    p.add_argument("--json", action="store_true", help="print the translations as JSON")
+    p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser("audit", help="every parameter of a model against its rule or default")
     p.add_argument("factory", metavar="MODULE:FACTORY",

@@ -66,7 +66,37 @@ def crosscheck_document(rows: Sequence[Row], alpha: float) -> str:
         f"{len(rows)} rows, {len(rows) - mismatches} match, {mismatches} mismatch; every "
         "mismatch is explained under Findings.\n",
     ]
-    return "\n".join(head) + "\n" + crosscheck_markdown(rows)
+    return "\n".join(head) + "\n" + crosscheck_summary(rows) + "\n" + crosscheck_markdown(rows)
+
+
+def _label(r: Row) -> str:
+    """The initializer's name, with its role where the name does not say it."""
+    named = r.role == "weight" or r.role in r.initializer.lower()
+    return r.initializer if named else f"{r.initializer} ({r.role})"
+
+
+def crosscheck_summary(rows: Sequence[Row]) -> str:
+    """Per library, each initializer that mismatches: where (shapes, dtypes), the measured
+    variance against derive's, and the explanation."""
+    out = ["## Findings for maintainers\n"]
+    for fw in dict.fromkeys(r.framework for r in rows):
+        mine = [r for r in rows if r.framework == fw]
+        bad = [r for r in mine if not r.passed]
+        out.append(f"- **{fw}** ({versions(fw)}): {len(mine) - len(bad)} of {len(mine)} rows "
+                   "match" + ("." if not bad else "; mismatches:"))
+        for label in dict.fromkeys(_label(r) for r in bad):
+            where = [r for r in bad if _label(r) == label]
+            total = sum(_label(r) == label for r in mine)
+            dtypes = ", ".join(dict.fromkeys(r.dtype for r in where))
+            ratios = [r.observed_var / r.expected_var for r in where
+                      if r.observed_var is not None and r.expected_var]
+            measured = (f"; observed/derived variance {min(ratios):.3g}"
+                        + (f" to {max(ratios):.3g}" if max(ratios) - min(ratios) > 5e-4 else "")
+                        if ratios else "")
+            why = where[0].note or where[0].finding
+            out.append(f"  - `{label}`: {len(where)} of {total} rows ({dtypes}){measured}. "
+                       f"{why.rstrip('.')}.")
+    return "\n".join(out) + "\n"
 
 
 def crosscheck_markdown(rows: Sequence[Row]) -> str:
@@ -79,7 +109,7 @@ def crosscheck_markdown(rows: Sequence[Row]) -> str:
         for r in (r for r in rows if r.framework == fw):
             fan = "-" if r.fan_in is None else f"{r.fan_in}, {r.fan_out}"
             sees = "-" if r.sees is None else f"{r.sees:.1%}"
-            out.append(f"| `{r.initializer}` | {'x'.join(map(str, r.shape))} | {r.dtype} | "
+            out.append(f"| `{_label(r)}` | {'x'.join(map(str, r.shape))} | {r.dtype} | "
                        f"{r.claim} | {fan} | {_num(r.expected_var)} | {_num(r.observed_var)} | "
                        f"{_num(r.expected_bound)} | {_num(r.observed_max)} | {sees} | "
                        f"{'match' if r.passed else '**mismatch**'} |")
@@ -87,7 +117,7 @@ def crosscheck_markdown(rows: Sequence[Row]) -> str:
     findings = {}
     for r in rows:
         if r.finding:
-            key = (r.framework, r.initializer, r.passed)
+            key = (r.framework, _label(r), r.passed)
             findings.setdefault(key, r.finding)
     out.append("### Findings\n")
     for (fw, name, passed), text in findings.items():

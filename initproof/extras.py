@@ -10,7 +10,8 @@ from importlib.util import find_spec
 
 INSTALL = {"torch": "make frameworks (torch==2.13.0 first)", "jax": "make frameworks",
            "flax": "make frameworks", "keras": "make frameworks", "transformers": "make frameworks",
-           "haiku": "make frameworks", "equinox": "make frameworks",
+           "haiku": "make frameworks", "equinox": "make frameworks", "tinygrad": "make frameworks",
+           "timm": "make frameworks", "mlx": "make frameworks", "paddle": "make frameworks",
            "matplotlib": "pip install 'initproof[plot]'"}
 
 

@@ -131,25 +131,51 @@ def run_propagate(init: str, activation: str, depth: int, width: int | list[int]
     return compare(measured, predicted)
 
 
+def _require(framework: str) -> None:
+    """The framework's adapter imports, else a UsageError saying how to install it."""
+    from initproof.extras import INSTALL
+    from verify.frameworks import adapter
+
+    try:
+        adapter(framework)
+    except ImportError as e:
+        raise UsageError(f"{framework} is not installed ({e}); "
+                         f"{INSTALL.get(framework, f'pip install {framework}')}") from e
+
+
+def run_translate(framework: str, name: str, to: Sequence[str] | None) -> list:
+    """`verify.translate` of `name`, every framework named and installed checked first."""
+    from verify.frameworks import installed, names, translate
+
+    for fw in [framework, *(to or [])]:
+        if fw not in names():
+            raise UsageError(f"unknown framework {fw!r}; choose from: {', '.join(names())}")
+        _require(fw)
+    targets = list(to) if to else [fw for fw in installed() if fw != framework]
+    if not targets:
+        raise UsageError(f"no other framework is installed to translate {framework} into; "
+                         f"choose from: {', '.join(names())}")
+    try:
+        return translate(framework, name, to=targets)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+
+
 def run_crosscheck(names: Sequence[str], seed: int = 0, alpha: float = 1e-6) -> list:
     """Rows of `verify.crosscheck` for each framework; 'all' means every installed."""
-    from verify.frameworks import adapter, crosscheck, installed
+    from verify.frameworks import crosscheck, installed
     from verify.frameworks import names as frameworks
 
     if "all" in names:
         names = installed()
         if not names:
-            raise UsageError("none of torch, jax, keras is installed: pip install "
-                             "torch==2.13.0 jax jaxlib flax keras")
+            raise UsageError("no framework with an adapter is installed: make frameworks "
+                             "(torch==2.13.0 first)")
     for fw in names:  # every name and every install checked before any work starts
         if fw not in frameworks():
             raise UsageError(f"unknown framework {fw!r}; "
                              f"choose from: {', '.join(frameworks())}, all")
-        try:
-            adapter(fw)
-        except ImportError as e:
-            raise UsageError(f"{fw} is not installed ({e}); pip install "
-                             f"{'torch==2.13.0' if fw == 'torch' else fw}") from e
+        _require(fw)
     rows = []
     for fw in names:
         print(f"  cross-checking {fw}", file=sys.stderr)

@@ -17,16 +17,23 @@ LEVELS = {"derive": 1, "verify": 2, "initproof": 3}
 NUMERIC = {"numpy", "scipy", "matplotlib", "torch", "jax", "flax", "keras", "equinox", "haiku",
            "transformers"}
 OPTIONAL = {"torch": ("verify.frameworks.adapters.torch", "verify.auditing.torch",
-                      "initproof.audits"),
+                      "verify.frameworks.adapters.timm", "initproof.audits"),
             "transformers": ("initproof.audits",),
             "jax": ("verify.frameworks.adapters.jax", "verify.auditing.equinox",
-                    "verify.auditing.haiku", "verify.auditing.linen", "initproof.audits"),
+                    "verify.auditing.haiku", "verify.auditing.linen", "initproof.audits",
+                    "verify.frameworks.adapters.haiku", "verify.frameworks.adapters.equinox"),
             "flax": ("verify.frameworks.adapters.jax", "verify.auditing.flax",
                      "initproof.audits"),
             "keras": ("verify.frameworks.adapters.keras", "verify.auditing.keras",
                       "initproof.audits"),
-            "equinox": ("verify.auditing.equinox", "initproof.audits"),
-            "haiku": ("verify.auditing.haiku", "initproof.audits"),
+            "equinox": ("verify.auditing.equinox", "verify.frameworks.adapters.equinox",
+                        "initproof.audits"),
+            "haiku": ("verify.auditing.haiku", "verify.frameworks.adapters.haiku",
+                      "initproof.audits"),
+            "tinygrad": ("verify.frameworks.adapters.tinygrad",),
+            "timm": ("verify.frameworks.adapters.timm",),
+            "mlx": ("verify.frameworks.adapters.mlx",),
+            "paddle": ("verify.frameworks.adapters.paddle",),
             "matplotlib": ("initproof.figures",), "hypothesis": ("verify.testing.strategies",)}
 """Each optional dependency is imported only by the modules named after it."""
 

@@ -23,7 +23,8 @@ _HOME = {
     "compare": "verify.propagation", "gain": "verify.propagation",
     "Adapter": "verify.frameworks", "Entry": "verify.frameworks", "Row": "verify.frameworks",
     "Candidate": "verify.frameworks", "crosscheck": "verify.frameworks",
-    "identify": "verify.frameworks",
+    "identify": "verify.frameworks", "translate": "verify.frameworks",
+    "Translation": "verify.frameworks", "Spelling": "verify.frameworks",
     "audit": "verify.auditing", "assert_model_init": "verify.auditing",
     "AuditReport": "verify.auditing", "compare_models": "verify.auditing",
 }

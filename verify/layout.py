@@ -1,6 +1,7 @@
 """Fan-in and fan-out of a weight shape in each framework's layout.
 
-torch (out, in, *k) and keras (*k, in, out): fan_in = in·∏k, fan_out = out·∏k.
+torch (out, in, *k), keras (*k, in, out) and mlx (out, *k, in): fan_in = in·∏k,
+fan_out = out·∏k. paddle: a 2-D weight is (in, out), a convolution (out, in, *k).
 jax: fan_in = ∏shape[in_axis]·r, fan_out = ∏shape[out_axis]·r, r the product
 of the axes that are neither in, out nor batch (batch axes count in neither).
 """
@@ -11,7 +12,7 @@ import math
 from collections.abc import Sequence
 from numbers import Integral
 
-CONVENTIONS = ("torch", "keras", "jax")
+CONVENTIONS = ("torch", "keras", "jax", "mlx", "paddle")
 
 
 def _axes(axis: int | Sequence[int], ndim: int, name: str) -> tuple[int, ...]:
@@ -35,6 +36,11 @@ def check_shape(shape: Sequence[int], min_dims: int = 2) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
 
+def out_first(convention: str, ndim: int) -> bool:
+    """Whether the layout puts the output axis first (torch, mlx, paddle's convolutions)."""
+    return convention in ("torch", "mlx") or (convention == "paddle" and ndim > 2)
+
+
 def fans(shape: Sequence[int], convention: str = "torch", *,
          in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
          batch_axis: int | Sequence[int] = ()) -> tuple[int, int]:
@@ -44,6 +50,11 @@ def fans(shape: Sequence[int], convention: str = "torch", *,
     ((288, 576), (288, 576))
     """
     shape = check_shape(shape)
+    if convention == "paddle":
+        convention = "keras" if len(shape) == 2 else "torch"
+    if convention == "mlx":
+        receptive = math.prod(shape[1:-1])
+        return shape[-1] * receptive, shape[0] * receptive
     if convention == "torch":
         receptive = math.prod(shape[2:])
         return shape[1] * receptive, shape[0] * receptive

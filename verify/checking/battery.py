@@ -27,7 +27,7 @@ from verify.checking.precision import (
 )
 from verify.checking.result import Check, Finding, Report
 from verify.checking.stream import THINNED, Stream
-from verify.layout import check_shape
+from verify.layout import check_shape, out_first
 from verify.layout import fans as layout_fans
 from verify.sampling import Initializer, child_seeds, complex_power, resolve
 
@@ -104,11 +104,12 @@ def _chunks(array: np.ndarray) -> Iterator[np.ndarray]:
 
 
 def _view(array: np.ndarray, convention: str) -> np.ndarray | None:
-    """The 2-D view the framework multiplies with: (out, in·k) for torch, (k·in, out) else;
+    """The 2-D view the framework multiplies with: (out, in·k) where the output axis is
+    first, (k·in, out) else;
     its leading rows only, at most `STRUCTURE_VALUES` values, less their grand mean."""
     if array.ndim < 2:
         return None
-    m = array.reshape(array.shape[0], -1) if convention == "torch" else \
+    m = array.reshape(array.shape[0], -1) if out_first(convention, array.ndim) else \
         array.reshape(-1, array.shape[-1])
     rows = max(2, STRUCTURE_VALUES // m.shape[1])
     view = m[:rows].astype(np.float64)

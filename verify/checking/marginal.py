@@ -22,9 +22,9 @@ import numpy as np
 from numpy.polynomial import polynomial as P
 from scipy import stats
 
-from verify.checking.precision import round_to, rounded_edges
+from verify.checking.precision import level_masses, round_to, rounded_edges
 from verify.checking.result import Finding
-from verify.checking.stream import Stream
+from verify.checking.stream import Stream, bin_index
 
 MIN_EXPECTED = 5.0  # bins expecting fewer values are pooled with their neighbours
 MAX_BINS = 1024
@@ -174,8 +174,13 @@ def histogram(s: Stream, dist: stats.rv_continuous, dtype: str, bounded: bool) -
     """Pearson's χ² over the bins, with bins expecting < 5 values pooled into neighbours; for a
     bounded law the values beyond the bound (seen by within_bound) are left out."""
     assert s.counts is not None
-    cdf = dist.cdf(rounded_edges(dtype, s.edges + s.centre) - s.centre)
-    probs = np.concatenate([[cdf[0]], np.diff(cdf), [1 - cdf[-1]]])
+    if dtype in ("float16", "bfloat16"):  # the law's levels, binned as the values were
+        levels, masses = level_masses(dtype, dist, s.centre)
+        probs = np.bincount(bin_index(levels, s.edges), weights=masses,
+                            minlength=s.edges.size + 1)
+    else:
+        cdf = dist.cdf(s.edges)
+        probs = np.concatenate([[cdf[0]], np.diff(cdf), [1 - cdf[-1]]])
     counts = s.counts.astype(float)
     if bounded:
         probs, counts = probs[1:-1], counts[1:-1]

@@ -55,6 +55,16 @@ def rounded_edges(dtype: str, edges: np.ndarray) -> np.ndarray:
     return (grid[i - 1] + grid[i]) / 2
 
 
+def level_masses(dtype: str, dist: stats.rv_continuous,
+                 centre: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Every level of a 16-bit dtype less `centre`, and the law's mass on it: P(x rounds to
+    the level) for x − centre ~ dist, the mass between the midpoints about the level."""
+    grid = _grid(dtype)
+    mids = np.concatenate([[-np.inf], (grid[1:] + grid[:-1]) / 2, [np.inf]])
+    cdf = dist.cdf(mids - centre)
+    return grid - centre, np.diff(cdf)
+
+
 def tie_moments(dist: stats.rv_continuous, dtype: str, top: float) -> tuple[float, float]:
     """(q₂, q₃) = (Σ p_x², Σ p_x³) for the law quantized on a uniform grid of 2^p levels
     over [−top, top], p the dtype's mantissa bits: step h = 2·top·2⁻ᵖ, p_x ≈ f(x)·h, so

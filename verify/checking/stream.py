@@ -79,16 +79,21 @@ class Stream:
         self.thinned.append(w[offset :: self.stride].copy())
 
     def _count(self, w: np.ndarray) -> None:
-        """Histogram counts by arithmetic on the equal-width edges: bin k + 1 holds
-        [edges[k], edges[k + 1]), bins 0 and B + 1 what lies below and above."""
-        bins = self.edges.size - 1
-        scale = bins / (self.edges[-1] - self.edges[0])
-        position = w * scale
-        position += 1 - self.edges[0] * scale
-        np.clip(position, 0, bins + 1, out=position)
-        counted = np.bincount(position.astype(np.intp), minlength=bins + 2)
+        counted = np.bincount(bin_index(w, self.edges), minlength=self.edges.size + 1)
         self.counts = counted if self.counts is None else self.counts + counted
 
     def sample(self) -> np.ndarray:
         """The thinned sample: every `stride`-th value from the first on."""
         return np.concatenate(self.thinned) if self.thinned else np.empty(0)
+
+
+def bin_index(w: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The histogram bin of each value, by arithmetic on the equal-width edges: bin k + 1
+    holds [edges[k], edges[k + 1]) up to rounding at the edges, bins 0 and B + 1 what lies
+    below and above. The law's masses must be binned by this same function."""
+    bins = edges.size - 1
+    scale = bins / (edges[-1] - edges[0])
+    position = w * scale
+    position += 1 - edges[0] * scale
+    np.clip(position, 0, bins + 1, out=position)
+    return position.astype(np.intp)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+import sympy as sp
 
 from derive import Scheme
 
@@ -27,6 +28,10 @@ class Entry:
     its circular complex law), 'orthogonal' (WᵀW = gain²·I on the
     2-D view, gain = `value`), 'constant' (every value equals `value`),
     'structure' (`structure(array)` returns a failure message or '').
+    role: 'weight', 'bias' or 'embedding'. A bias entry's `shapes` are its layer's weight
+    shapes: `sample(weight_shape, dtype, seed)` returns the bias, checked with the
+    weight's fans. draws: the law really drawn where it is known to differ from the claim
+    (`translate` writes that law in other frameworks).
     """
 
     name: str
@@ -39,6 +44,31 @@ class Entry:
     note: str = ""
     dtypes: tuple[str, ...] = ("float32",)
     axes: dict[str, object] = field(default_factory=dict)
+    role: str = "weight"
+    draws: Scheme | None = None
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """A call in a framework's own API, the derive scheme it draws from, and what a reader
+    must know (a fan it computes its own way, say)."""
+
+    call: str
+    claim: Scheme
+    note: str = ""
+
+
+def literal(value: object) -> str:
+    """A number as Python source: short decimals as written (0.02), else exact where short
+    (1/3, math.sqrt(5)), else 6 significant digits."""
+    number = float(value)  # type: ignore[arg-type]
+    if number.is_integer():
+        return str(int(number))
+    if len(repr(number)) <= 7:
+        return repr(number)
+    text = sp.pycode(sp.nsimplify(value, rational=False))
+    return text if len(text) <= 16 and "." not in text.replace("math.", "") \
+        else f"{number:.6g}"
 
 
 class Adapter(Protocol):
@@ -56,3 +86,15 @@ class Adapter(Protocol):
     def disturb(self) -> None: ...
 
     def entries(self) -> list[Entry]: ...
+
+
+class Speller(Protocol):
+    """An adapter that can also write calls (optional; `initproof translate` uses it).
+
+    `spell(target, role)`: the calls of this framework's API that come nearest to the
+    derive scheme `target` for a parameter of that role ('weight', 'bias', 'embedding'),
+    each with the scheme it really draws; `translate` picks the one whose law equals the
+    target, else the nearest.
+    """
+
+    def spell(self, target: Scheme, role: str) -> list[Spelling]: ...

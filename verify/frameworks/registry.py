@@ -4,16 +4,26 @@ entry-point group (`name = "package.module"`), so other packages can add framewo
 from __future__ import annotations
 
 import importlib
+import sys
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
 from verify.frameworks.protocol import Adapter
 
 GROUP = "initproof.adapters"
-BUILTIN = {"torch": "verify.frameworks.adapters.torch", "jax": "verify.frameworks.adapters.jax",
-           "keras": "verify.frameworks.adapters.keras"}
+BUILTIN = {name: f"verify.frameworks.adapters.{name}"
+           for name in ("torch", "jax", "keras", "haiku", "equinox", "tinygrad", "timm", "mlx",
+                        "paddle")}
 
 
 def _registered() -> dict[str, EntryPoint]:
+    return _scan(tuple(sys.path))
+
+
+@cache
+def _scan(path: tuple[str, ...]) -> dict[str, EntryPoint]:
+    """The group's entry points, read once per `sys.path` (a package installed since shows
+    up when the path changes, or after `importlib.invalidate_caches` and `_scan.cache_clear`)."""
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 

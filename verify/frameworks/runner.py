@@ -11,19 +11,23 @@ something else, the check fails and `identify` says what the sample really is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
+from scipy import stats
 
 from verify.checking import check
 from verify.frameworks.identification import identify
 from verify.frameworks.protocol import Entry
 from verify.frameworks.registry import adapter
-from verify.layout import fans
+from verify.layout import fans, out_first
 from verify.sampling import child_seeds, complex_power
 
 ORTHOGONAL_TOL = {"float64": 1e-10, "float32": 2e-5, "complex64": 2e-5}
+HAAR_DRAWS = 8
+HAAR_MIN_SIDE = 16
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class Row:
     reproducible: bool
     sees: float | None = None
     finding: str = ""
+    role: str = "weight"
+    note: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -58,12 +64,29 @@ def _reproducible(entry: Entry, shape: tuple[int, ...], dtype: str, seed: int,
     return bool(np.array_equal(first, entry.sample(shape, dtype, seed)))
 
 
-def _orthogonal_error(w: np.ndarray, gain: float, convention: str) -> float:
-    """max |MᵀM − gain²·I| on the 2-D view M (out × rest for torch, rest × out otherwise),
-    the smaller of the two Gram matrices."""
-    m = w.reshape(w.shape[0], -1) if convention == "torch" else w.reshape(-1, w.shape[-1])
+def _matrix(w: np.ndarray, convention: str) -> np.ndarray:
+    """The 2-D view: out × rest where the layout puts the output first, rest × out else."""
+    return w.reshape(w.shape[0], -1) if out_first(convention, w.ndim) else \
+        w.reshape(-1, w.shape[-1])
+
+
+def _orthogonal_error(m: np.ndarray, gain: float) -> float:
+    """max |MᵀM − gain²·I| on the 2-D view M, the smaller of the two Gram matrices."""
     gram = m.conj().T @ m if m.shape[0] >= m.shape[1] else m @ m.conj().T
     return float(np.abs(gram - gain**2 * np.eye(gram.shape[0])).max())
+
+
+def _haar_p(matrices: Sequence[np.ndarray], gain: float) -> tuple[float, float]:
+    """(z, two-sided p) of the diagonal sums t = Σ_{i<k} M_ii/gain of R draws.
+
+    For Haar-distributed orthonormal rows or columns (k = the short side, n = the long
+    one), E[M_ii] = 0 and E[M_ii M_jj] = δ_ij/n, so Var t = k/n and z = Σt·√(n/(kR)) is
+    close to N(0, 1) (Diaconis–Shahshahani). A QR without the sign correction of R's
+    diagonal makes M_ii lean to one sign: z grows like √(2kR/π)."""
+    k, n = min(matrices[0].shape), max(matrices[0].shape)
+    total = sum(float(np.trace(m[:k, :k])) / gain for m in matrices)
+    z = total * math.sqrt(n / (k * len(matrices)))
+    return z, float(2 * stats.norm.sf(abs(z)))
 
 
 def _identify_sentence(samples: np.ndarray, shape: tuple[int, ...], convention: str,
@@ -74,18 +97,21 @@ def _identify_sentence(samples: np.ndarray, shape: tuple[int, ...], convention: 
 
 def _moment_row(framework: str, convention: str, entry: Entry, shape: tuple[int, ...],
                 dtype: str, seed: int, alpha: float) -> Row:
+    """`check` on the entry's samples; a bias is checked at its own shape with its weight's
+    fans."""
     claim = entry.claim
     assert claim is not None
     fi, fo = fans(shape, convention, **entry.axes)  # type: ignore[arg-type]
-    report = check(lambda s, sd: entry.sample(s, dtype, sd), claim, shape=shape,
-                   convention=convention, seed=seed, alpha=alpha, dtype=dtype, **entry.axes)
+    sample = entry.sample(shape, dtype, seed)
+    report = check(lambda _, sd: entry.sample(shape, dtype, sd), claim, shape=sample.shape,
+                   convention=convention, seed=seed, alpha=alpha, dtype=dtype,
+                   fans=(fi, fo), **entry.axes)
     by_name = {c.name: c for c in report.checks}
     var = by_name.get("variance")
-    sample = entry.sample(shape, dtype, seed)
     sentence = ""
     if not report.passed:
         sentence = "; ".join(c.detail for c in report.checks if not c.passed)
-        explained = "" if np.iscomplexobj(sample) else \
+        explained = "" if np.iscomplexobj(sample) or entry.role == "bias" else \
             _identify_sentence(sample, shape, convention, entry.axes)
         sentence += f"; {explained}" if explained else ""
     if np.iscomplexobj(sample):  # E|w|² and the largest |w|; the bound is on |w|²/E|w|²
@@ -95,24 +121,39 @@ def _moment_row(framework: str, convention: str, entry: Entry, shape: tuple[int,
         expected, bound = claim.variance_at(fi, fo), claim.bound_at(fi, fo)
         observed_max = float(by_name["within_bound"].observed) if "within_bound" in by_name \
             else float(np.abs(sample).max())
-    return Row(framework, entry.name, shape, dtype, claim.name, fi, fo, expected,
+    return Row(framework, entry.name, sample.shape, dtype, claim.name, fi, fo, expected,
                None if var is None else float(var.observed), bound, observed_max,
                report.passed, True, None if var is None else var.detectable,
-               _join(sentence, entry.note))
+               _join(sentence, entry.note), entry.role, entry.note)
 
 
 def _join(*parts: str) -> str:
     return ". ".join(p.rstrip(".") for p in parts if p) + ("." if any(parts) else "")
 
 
+def _orthogonal(entry: Entry, shape: tuple[int, ...], dtype: str, seed: int,
+                convention: str, alpha: float) -> tuple[bool, str, np.ndarray]:
+    """Orthogonality of one draw; Haar distribution over `HAAR_DRAWS` draws (float only)."""
+    draws = [_matrix(entry.sample(shape, dtype, s), convention)
+             for s in child_seeds(seed, HAAR_DRAWS)]
+    err = _orthogonal_error(draws[0], entry.value)
+    problems = [] if err <= ORTHOGONAL_TOL.get(dtype, 1e-2) else \
+        [f"max |M^T M - gain^2 I| is {err:.3g}"]
+    if np.iscomplexobj(draws[0]) or min(draws[0].shape) < HAAR_MIN_SIDE:
+        return not problems, "; ".join(problems), draws[0]
+    z, p = _haar_p(draws, entry.value)
+    if p < alpha:
+        problems.append(f"not Haar: the diagonal sums of {HAAR_DRAWS} draws give z = {z:.1f} "
+                        f"(p = {p:.2g}), as a QR without the sign correction does")
+    return not problems, "; ".join(problems), draws[0]
+
+
 def _other_row(framework: str, convention: str, entry: Entry, shape: tuple[int, ...],
-               dtype: str, seed: int) -> Row:
+               dtype: str, seed: int, alpha: float) -> Row:
     w = entry.sample(shape, dtype, seed)
     if entry.kind == "orthogonal":
-        err = _orthogonal_error(w, entry.value, convention)
-        passed = err <= ORTHOGONAL_TOL.get(dtype, 1e-2)
-        detail = "" if passed else f"max |M^T M - gain^2 I| is {err:.3g}"
-        claim = f"orthogonal, gain {entry.value:g}"
+        passed, detail, w = _orthogonal(entry, shape, dtype, seed, convention, alpha)
+        claim = f"Haar orthogonal, gain {entry.value:g}"
     elif entry.kind == "constant":
         passed = bool(np.all(w == entry.value))
         detail = "" if passed else f"values differ from {entry.value}"
@@ -123,8 +164,9 @@ def _other_row(framework: str, convention: str, entry: Entry, shape: tuple[int, 
         passed = not detail
         claim = (entry.structure.__doc__ or "structure").strip().splitlines()[0]
     largest = None if entry.kind == "structure" else float(np.abs(w).max())
-    return Row(framework, entry.name, shape, dtype, claim, None, None, None, None, None,
-               largest, passed, True, None, _join(detail, entry.note))
+    return Row(framework, entry.name, shape if entry.kind == "orthogonal" else w.shape, dtype,
+               claim, None, None, None, None, None,
+               largest, passed, True, None, _join(detail, entry.note), entry.role, entry.note)
 
 
 def crosscheck(framework: str, *, seed: int = 0, alpha: float = 1e-6,
@@ -140,7 +182,7 @@ def crosscheck(framework: str, *, seed: int = 0, alpha: float = 1e-6,
         if entry.kind == "moments":
             row = _moment_row(framework, convention, entry, shape, dtype, child, alpha)
         else:
-            row = _other_row(framework, convention, entry, shape, dtype, child)
+            row = _other_row(framework, convention, entry, shape, dtype, child, alpha)
         if not _reproducible(entry, shape, dtype, child, module.disturb):
             row = replace(row, passed=False, reproducible=False,
                           finding=_join("the same seed gave a different array", row.finding))

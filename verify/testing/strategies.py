@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from derive import SCHEMES, Scheme
-from verify.layout import CONVENTIONS
+from verify.layout import CONVENTIONS, out_first
 
 
 @st.composite
@@ -17,7 +17,9 @@ def kernel_shapes(draw: st.DrawFn, convention: str = "torch", *, max_side: int =
     fan_in = draw(st.integers(1, max_side))
     fan_out = draw(st.integers(1, max_side))
     kernel = tuple(draw(st.lists(st.integers(1, max_kernel), max_size=max_kernel_dims)))
-    if convention == "torch":
+    if convention == "mlx":
+        return (fan_out, *kernel, fan_in)
+    if out_first(convention, 2 + len(kernel)):
         return (fan_out, fan_in, *kernel)
     return (*kernel, fan_in, fan_out)
 

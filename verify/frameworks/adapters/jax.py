@@ -12,8 +12,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax.nn import initializers as jinit
 
-from derive import SCHEMES, fixed_normal, fixed_truncated_normal, fixed_uniform, variance_scaling
-from verify.frameworks.protocol import Entry
+from derive import (
+    SCHEMES,
+    Scheme,
+    constant,
+    fixed_normal,
+    fixed_truncated_normal,
+    fixed_uniform,
+    variance_scaling,
+)
+from verify.frameworks.protocol import Entry, Spelling, literal
 
 CONVENTION = "jax"
 DENSE, WIDE, CONV = (256, 256), (128, 512), (3, 3, 32, 64)
@@ -95,17 +103,21 @@ def entries() -> list[Entry]:
         e.append(Entry(f"{name}_uniform", _init(getattr(jinit, f"{name}_uniform")()), SHAPES,
                        SCHEMES[f"{name}_uniform"], dtypes=real, note=BF16_NOTE))
         e.append(Entry(f"{name}_normal", _init(getattr(jinit, f"{name}_normal")()), SHAPES,
-                       SCHEMES[f"{name}_normal"], dtypes=real, note=NAMED_NOTE))
+                       SCHEMES[f"{name}_normal"], dtypes=real, note=NAMED_NOTE,
+                       draws=SCHEMES[f"{name}_truncated_normal"]))
     e += [
         Entry("truncated_normal(stddev=0.02)", _init(jinit.truncated_normal(0.02)), SHAPES,
-              fixed_truncated_normal(0.02), note=TRUNC_NOTE),
+              fixed_truncated_normal(0.02), note=TRUNC_NOTE,
+              draws=fixed_truncated_normal(0.02, (-0.04, 0.04))),
         Entry("normal(stddev=0.02)", _init(jinit.normal(0.02)), SHAPES, fixed_normal(0.02)),
         Entry("uniform(scale=0.05)", _init(jinit.uniform(0.05)), SHAPES, fixed_uniform(-0.05, 0.05),
+              draws=fixed_uniform(0, 0.05),
               note="uniform(scale) draws from [0, scale), not [-scale, scale): its mean is "
                    "scale/2"),
         Entry("uniform(scale=0.05), as documented", _init(jinit.uniform(0.05)), SHAPES,
               fixed_uniform(0, 0.05)),
-        Entry("orthogonal()", _init(jinit.orthogonal()), SHAPES, kind="orthogonal", value=1.0),
+        Entry("orthogonal()", _init(jinit.orthogonal()), (*SHAPES, (1024, 1024)),
+              kind="orthogonal", value=1.0),
         Entry("delta_orthogonal()", _init(jinit.delta_orthogonal()), (CONV, (3, 32, 64)),
               kind="structure", structure=_delta_orthogonal),
         Entry("variance_scaling(1.0, 'fan_in', 'normal') complex64",
@@ -126,9 +138,44 @@ def entries() -> list[Entry]:
     e += [
         Entry("flax.linen.Dense kernel", _flax(lambda s: (linen.Dense(s[1]),
                                                           jnp.ones((1, s[0])))),
-              (DENSE, WIDE), SCHEMES["lecun_normal"], note=NAMED_NOTE),
+              (DENSE, WIDE), SCHEMES["lecun_normal"], note=NAMED_NOTE,
+              draws=SCHEMES["lecun_truncated_normal"]),
         Entry("flax.linen.Conv kernel", _flax(lambda s: (linen.Conv(s[3], s[:2]),
                                                          jnp.ones((1, 8, 8, s[2])))),
-              (CONV,), SCHEMES["lecun_normal"], note=NAMED_NOTE),
+              (CONV,), SCHEMES["lecun_normal"], note=NAMED_NOTE,
+              draws=SCHEMES["lecun_truncated_normal"]),
     ]
     return e
+
+
+def spell(target: Scheme, role: str) -> list[Spelling]:
+    """variance_scaling(scale, mode, distribution) for a weight's fan law (its truncated
+    normal corrected, cut at ±2σ); normal, truncated_normal (σ before the cut, cut at
+    lower·σ and upper·σ), uniform (U[0, scale)) and constant for fixed laws, mean 0 but for
+    constant."""
+    if target.mode is not None:
+        if role == "bias":
+            return []
+        scale = literal(target.scale)
+        return [Spelling(f"jax.nn.initializers.variance_scaling({scale}, '{target.mode}', "
+                         f"'{d}')", variance_scaling(target.scale, target.mode, d))
+                for d in ("normal", "truncated_normal", "uniform")]
+    mean = float(target.mean)
+    if target.variance == 0:
+        return [Spelling(f"jax.nn.initializers.constant({literal(mean)})", constant(mean))]
+    if mean:  # only U[0, 2·mean) has a JAX spelling
+        width = 2 * mean
+        return [Spelling(f"jax.nn.initializers.uniform(scale={literal(width)})",
+                         fixed_uniform(0, width), "JAX's uniform(scale) draws U[0, scale)")]
+    variance = target.variance_at(1, 1)
+    sd = variance_scaling(variance, None, "normal").sigma_at(1, 1)
+    width = 2 * variance_scaling(variance, None, "uniform").bound_at(1, 1)
+    out = [Spelling(f"jax.nn.initializers.normal(stddev={literal(sd)})", fixed_normal(sd)),
+           Spelling(f"jax.nn.initializers.uniform(scale={literal(width)})",
+                    fixed_uniform(0, width), "JAX's uniform(scale) draws U[0, scale)")]
+    if target.distribution == "truncated_normal":
+        sigma, k = target.sigma_at(1, 1), float(target.truncation)  # type: ignore[arg-type]
+        out.append(Spelling(f"jax.nn.initializers.truncated_normal(stddev={literal(sigma)}, "
+                            f"lower={literal(-k)}, upper={literal(k)})",
+                            fixed_truncated_normal(sigma, (-k * sigma, k * sigma))))
+    return out

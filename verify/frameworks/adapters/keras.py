@@ -14,8 +14,16 @@ import keras
 import numpy as np
 from keras import initializers as kinit
 
-from derive import SCHEMES, fixed_normal, fixed_truncated_normal, fixed_uniform, variance_scaling
-from verify.frameworks.protocol import Entry
+from derive import (
+    SCHEMES,
+    Scheme,
+    constant,
+    fixed_normal,
+    fixed_truncated_normal,
+    fixed_uniform,
+    variance_scaling,
+)
+from verify.frameworks.protocol import Entry, Spelling, literal
 
 CONVENTION = "keras"
 DENSE, WIDE, CONV = (256, 256), (128, 512), (3, 3, 32, 64)
@@ -61,6 +69,7 @@ def entries() -> list[Entry]:
         Entry("VarianceScaling(1.0, 'fan_in', 'normal')",
               _init(kinit.VarianceScaling, scale=1.0, mode="fan_in", distribution="normal"),
               SHAPES, variance_scaling(1, "fan_in", "normal"),
+              draws=variance_scaling(1, "fan_in", "truncated_normal"),
               note="Keras maps distribution='normal' to 'truncated_normal'; the untruncated "
                    "normal is 'untruncated_normal'"),
         Entry("VarianceScaling(2.0, 'fan_out', 'untruncated_normal')",
@@ -79,17 +88,19 @@ def entries() -> list[Entry]:
         e.append(Entry(f"{name}Uniform", _init(getattr(kinit, f"{name}Uniform")), SHAPES,
                        SCHEMES[f"{name.lower()}_uniform"], dtypes=both))
         e.append(Entry(f"{name}Normal", _init(getattr(kinit, f"{name}Normal")), SHAPES,
-                       SCHEMES[f"{name.lower()}_normal"], dtypes=both, note=NAMED_NOTE))
+                       SCHEMES[f"{name.lower()}_normal"], dtypes=both, note=NAMED_NOTE,
+                       draws=SCHEMES[f"{name.lower()}_truncated_normal"]))
     e += [
         Entry("TruncatedNormal(stddev=0.02)", _init(kinit.TruncatedNormal, stddev=0.02), SHAPES,
-              fixed_truncated_normal(0.02),
+              fixed_truncated_normal(0.02), draws=fixed_truncated_normal(0.02, (-0.04, 0.04)),
               note="TruncatedNormal(stddev) cuts N(0, stddev^2) at +-2 stddev without "
                    "correcting the variance (0.774 stddev^2); VarianceScaling corrects it"),
         Entry("RandomNormal(stddev=0.02)", _init(kinit.RandomNormal, stddev=0.02), SHAPES,
               fixed_normal(0.02)),
         Entry("RandomUniform(-0.05, 0.05)", _init(kinit.RandomUniform), SHAPES,
               fixed_uniform(-0.05, 0.05)),
-        Entry("Orthogonal()", _init(kinit.Orthogonal), SHAPES, kind="orthogonal", value=1.0),
+        Entry("Orthogonal()", _init(kinit.Orthogonal), (*SHAPES, (1024, 1024)),
+              kind="orthogonal", value=1.0),
         Entry("keras.layers.Dense kernel", _layer(lambda s: keras.layers.Dense(s[1]),
                                                   lambda s: (None, s[0])),
               (DENSE, WIDE), SCHEMES["glorot_uniform"]),
@@ -98,3 +109,34 @@ def entries() -> list[Entry]:
               (CONV,), SCHEMES["glorot_uniform"]),
     ]
     return e
+
+
+def spell(target: Scheme, role: str) -> list[Spelling]:
+    """VarianceScaling(scale, mode, distribution) for a weight's fan law ('truncated_normal'
+    corrected and cut at ±2σ, 'untruncated_normal', 'uniform'); RandomNormal, RandomUniform,
+    TruncatedNormal (σ before the cut at ±2σ) and Constant for fixed laws."""
+    if target.mode is not None:
+        if role == "bias" or target.mode == "fan_geo_avg":
+            return []
+        scale = literal(target.scale)
+        return [Spelling(f"keras.initializers.VarianceScaling({scale}, '{target.mode}', "
+                         f"'{name}')", variance_scaling(target.scale, target.mode, d))
+                for name, d in (("untruncated_normal", "normal"),
+                                ("truncated_normal", "truncated_normal"), ("uniform", "uniform"))]
+    mean = float(target.mean)
+    if target.variance == 0:
+        return [Spelling(f"keras.initializers.Constant({literal(mean)})", constant(mean))]
+    variance = target.variance_at(1, 1)
+    sd = variance_scaling(variance, None, "normal").sigma_at(1, 1)
+    half = variance_scaling(variance, None, "uniform").bound_at(1, 1)
+    at = f"mean={literal(mean)}, " if mean else ""
+    out = [Spelling(f"keras.initializers.RandomNormal({at}stddev={literal(sd)})",
+                    fixed_normal(sd, mean)),
+           Spelling(f"keras.initializers.RandomUniform({literal(mean - half)}, "
+                    f"{literal(mean + half)})", fixed_uniform(mean - half, mean + half))]
+    if target.distribution == "truncated_normal":
+        sigma = target.sigma_at(1, 1)
+        out.append(Spelling(f"keras.initializers.TruncatedNormal({at}stddev={literal(sigma)})",
+                            fixed_truncated_normal(sigma, (mean - 2 * sigma, mean + 2 * sigma),
+                                                   mean)))
+    return out

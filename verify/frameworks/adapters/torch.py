@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import sympy as sp
 import torch
 from torch import nn
 from torch.nn import init
@@ -17,16 +18,17 @@ from torch.nn import init
 from derive import (
     SCHEMES,
     Scheme,
+    constant,
     fixed_normal,
     fixed_truncated_normal,
     fixed_uniform,
     leaky_he_scale,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry
+from verify.frameworks.protocol import Entry, Spelling, literal
 
 CONVENTION = "torch"
-DENSE, WIDE, CONV = (256, 256), (512, 128), (64, 32, 3, 3)
+DENSE, WIDE, CONV, BIG = (256, 256), (512, 128), (64, 32, 3, 3), (1024, 1024)
 SHAPES = (DENSE, WIDE, CONV)
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
           "bfloat16": torch.bfloat16}
@@ -71,12 +73,13 @@ def _plain(fn: object, **kwargs: object) -> object:
     return sample
 
 
-def _layer(build: object) -> object:
+def _layer(build: object, part: str = "weight") -> object:
+    """The layer's `part` (its weight, or the bias of a layer of that weight shape)."""
     def sample(shape: tuple[int, ...], dtype: str, seed: int) -> np.ndarray:
         torch.manual_seed(seed)
-        weight = build(shape).weight  # type: ignore[operator]
-        assert tuple(weight.shape) == shape, f"{build} built {tuple(weight.shape)}"
-        return _numpy(weight.to(DTYPES[dtype]))
+        layer = build(shape)  # type: ignore[operator]
+        assert tuple(layer.weight.shape) == shape, f"{build} built {tuple(layer.weight.shape)}"
+        return _numpy(getattr(layer, part).to(DTYPES[dtype]))
 
     return sample
 
@@ -119,6 +122,8 @@ BF16_UNIFORM_NOTE = ("in bfloat16 at 512x128, where the bound 0.09682 rounds dow
                      "0.09668, that top level never occurs while its mirror -0.09668 occurs about "
                      "twice as often as its neighbours, shifting the mean by about -0.008 sd; the "
                      "float32, float64 and float16 samples match")
+BIAS_NOTE = ("the default bias is U(+-1/sqrt(fan_in)) with the weight's fan_in, drawn by "
+             "the layer itself")
 DEFAULT_NOTE = ("the default weight is kaiming_uniform_(a=sqrt(5)): U(+-1/sqrt(fan_in)), "
                 "variance 1/(3 fan_in), a third of LeCun's and a sixth of He's")
 
@@ -129,18 +134,24 @@ def entries() -> list[Entry]:
     all_dtypes = tuple(DTYPES)
     e = [
         Entry("uniform_(a=-0.05, b=0.05)", _fn(init.uniform_, a=-0.05, b=0.05), SHAPES,
-              fixed_uniform(-0.05, 0.05)),
+              fixed_uniform(-0.05, 0.05), dtypes=all_dtypes),
         Entry("uniform_()", _fn(init.uniform_), SHAPES, fixed_uniform(0, 1)),
-        Entry("normal_(std=0.02)", _fn(init.normal_, std=0.02), SHAPES, fixed_normal(0.02)),
+        Entry("normal_(std=0.02)", _fn(init.normal_, std=0.02), SHAPES, fixed_normal(0.02),
+              dtypes=all_dtypes),
         Entry("normal_(mean=0.5, std=0.1)", _fn(init.normal_, mean=0.5, std=0.1), SHAPES,
               fixed_normal(0.1, mean=0.5)),
         Entry("trunc_normal_(mean=0.5, std=0.1, a=0.3, b=0.7)",
               _fn(init.trunc_normal_, mean=0.5, std=0.1, a=0.3, b=0.7), SHAPES,
               fixed_truncated_normal(0.1, bounds=(0.3, 0.7), mean=0.5)),
         Entry("trunc_normal_(std=0.02)", _fn(init.trunc_normal_, std=0.02), SHAPES,
-              fixed_truncated_normal(0.02), note=TRUNC_NOTE),
+              fixed_truncated_normal(0.02), note=TRUNC_NOTE, dtypes=all_dtypes,
+              draws=fixed_truncated_normal(0.02, (-2, 2))),
         Entry("trunc_normal_(std=1)", _fn(init.trunc_normal_, std=1.0), SHAPES,
-              fixed_truncated_normal(1.0), note=TRUNC_NOTE),
+              fixed_truncated_normal(1.0), note=TRUNC_NOTE, dtypes=all_dtypes,
+              draws=fixed_truncated_normal(1.0, (-2, 2))),
+        Entry("trunc_normal_(std=0.02, a=-0.04, b=0.04)",
+              _fn(init.trunc_normal_, std=0.02, a=-0.04, b=0.04), SHAPES,
+              fixed_truncated_normal(0.02, bounds=(-0.04, 0.04)), dtypes=all_dtypes),
         Entry("xavier_uniform_", _fn(init.xavier_uniform_), SHAPES, SCHEMES["glorot_uniform"],
               dtypes=all_dtypes, note=BF16_UNIFORM_NOTE),
         Entry("xavier_normal_", _fn(init.xavier_normal_), SHAPES, SCHEMES["glorot_normal"],
@@ -162,8 +173,8 @@ def entries() -> list[Entry]:
               SCHEMES["he_normal"]),
         Entry("kaiming_uniform_(a=sqrt(5))", _fn(init.kaiming_uniform_, a=math.sqrt(5)), SHAPES,
               SCHEMES["uniform_inv_sqrt"], note=DEFAULT_NOTE),
-        Entry("orthogonal_", _fn(init.orthogonal_), SHAPES, kind="orthogonal", value=1.0,
-              dtypes=("float32", "float64")),
+        Entry("orthogonal_", _fn(init.orthogonal_), (*SHAPES, BIG), kind="orthogonal",
+              value=1.0, dtypes=("float32", "float64")),
         Entry("orthogonal_(gain=2)", _fn(init.orthogonal_, gain=2.0), (DENSE, WIDE),
               kind="orthogonal", value=2.0),
         Entry("sparse_(sparsity=0.1)", _fn(init.sparse_, sparsity=0.1), (DENSE, WIDE),
@@ -184,6 +195,12 @@ def entries() -> list[Entry]:
     e += [
         Entry("nn.Linear", _layer(lambda s: nn.Linear(s[1], s[0], bias=False)), (DENSE, WIDE),
               default, note=DEFAULT_NOTE),
+        Entry("nn.Linear bias", _layer(lambda s: nn.Linear(s[1], s[0]), "bias"), (DENSE, WIDE),
+              default, role="bias", note=BIAS_NOTE),
+        Entry("nn.Conv2d bias", _layer(lambda s: nn.Conv2d(s[1], s[0], s[2:]), "bias"), (CONV,),
+              default, role="bias", note=BIAS_NOTE),
+        Entry("nn.Embedding", _layer(lambda s: nn.Embedding(*s)), ((4096, 64),),
+              fixed_normal(1.0), role="embedding"),
         Entry("nn.Conv1d", _layer(lambda s: nn.Conv1d(s[1], s[0], s[2], bias=False)),
               ((64, 32, 5),), default, note=DEFAULT_NOTE),
         Entry("nn.Conv2d", _layer(lambda s: nn.Conv2d(s[1], s[0], s[2:], bias=False)), (CONV,),
@@ -202,3 +219,57 @@ def entries() -> list[Entry]:
                    "in/groups*kH*kW"),
     ]
     return e
+
+
+def _kaiming(target: Scheme, distribution: str) -> Spelling:
+    """kaiming_*_ draws 2/(1 + a²)/fan_mode: a = √(2/scale − 1) when scale ≤ 2, else a
+    linear-gain draw multiplied by √scale."""
+    mode = "" if target.mode == "fan_in" else f", mode={target.mode!r}"
+    scale = target.scale
+    call = f"torch.nn.init.kaiming_{distribution}_(w{mode}"
+    if scale == 2:
+        call += ")"
+    elif scale == 1:
+        call += ", nonlinearity='linear')"
+    elif scale < 2:
+        call += f", a={literal(sp.sqrt(2 / scale - 1))})"
+    else:
+        call += f", nonlinearity='linear'); w.mul_({literal(sp.sqrt(scale))})"
+    return Spelling(call, variance_scaling(scale, target.mode, distribution))
+
+
+def spell(target: Scheme, role: str) -> list[Spelling]:
+    """kaiming_*_ (fan_in, fan_out) and xavier_*_ (fan_avg) for weights; normal_, uniform_,
+    trunc_normal_ (absolute bounds, std before the cut) and constant_ for fixed laws."""
+    if target.mode is not None and role != "bias":
+        if target.mode == "fan_avg":
+            gain = literal(sp.sqrt(target.scale))
+            return [Spelling(f"torch.nn.init.xavier_{d}_(w" + ("" if gain == "1" else
+                                                              f", gain={gain}") + ")",
+                             variance_scaling(target.scale, "fan_avg", d))
+                    for d in ("normal", "uniform")]
+        if target.mode in ("fan_in", "fan_out"):
+            return [_kaiming(target, d) for d in ("normal", "uniform")]
+        return []
+    return _fixed(target) if target.mode is None else []
+
+
+def _fixed(target: Scheme) -> list[Spelling]:
+    """The fixed laws of the target's mean and variance."""
+    mean = float(target.mean)
+    if target.variance == 0:
+        return [Spelling(f"torch.nn.init.constant_(w, {literal(mean)})", constant(mean))]
+    variance = target.variance_at(1, 1)
+    sd = variance_scaling(variance, None, "normal").sigma_at(1, 1)
+    half = variance_scaling(variance, None, "uniform").bound_at(1, 1)
+    at = f"mean={literal(mean)}, " if mean else ""
+    out = [Spelling(f"torch.nn.init.normal_(w, {at}std={literal(sd)})",
+                    fixed_normal(sd, mean)),
+           Spelling(f"torch.nn.init.uniform_(w, a={literal(mean - half)}, "
+                    f"b={literal(mean + half)})", fixed_uniform(mean - half, mean + half))]
+    if target.distribution == "truncated_normal":
+        sigma, bound = target.sigma_at(1, 1), target.bound_at(1, 1)
+        out.append(Spelling(f"torch.nn.init.trunc_normal_(w, {at}std={literal(sigma)}, "
+                            f"a={literal(mean - bound)}, b={literal(mean + bound)})",
+                            fixed_truncated_normal(sigma, (mean - bound, mean + bound), mean)))
+    return out
