@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import derive
-from verify.frameworks import ORTHOGONAL_TOL, Row, versions
+from verify.frameworks import HAAR_DRAWS, ORTHOGONAL_TOL, Row, versions
 
 STANDALONE = "initproof-derivations.tex"
 
@@ -60,8 +60,11 @@ def crosscheck_document(rows: Sequence[Row], alpha: float) -> str:
         "circularity, the modulus law), their *bound* column empty. *sees* is the smallest "
         "relative variance error that check detects with power 0.99 at its n, so a *match* "
         "rules out any larger error. Orthogonal rows check max |M^T M - gain^2 I| "
-        + ", ".join(f"<= {t:g} ({d})" for d, t in ORTHOGONAL_TOL.items()) + "; "
-        "every row also checks that the same seed gives the same array after the global "
+        + ", ".join(f"<= {t:g} ({d})" for d, t in ORTHOGONAL_TOL.items()) + ", and Haar "
+        f"distribution: the diagonal sums of {HAAR_DRAWS} draws, whose z is N(0, 1) for Haar "
+        "matrices and grows like sqrt(k) without QR's sign correction. Bias rows are checked "
+        "at the bias's shape with the fans of their layer's weight (the shape column is the "
+        "bias's); every row also checks that the same seed gives the same array after the global "
         "random state has moved.\n",
         f"{len(rows)} rows, {len(rows) - mismatches} match, {mismatches} mismatch; every "
         "mismatch is explained under Findings.\n",

@@ -152,4 +152,5 @@ def test_unknown_framework_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ValueError, match="choose from"):
         crosscheck("mxnet")
     assert main(["crosscheck", "mxnet"]) == 2
-    assert "torch, jax, keras, all" in capsys.readouterr().err
+    assert "torch, jax, keras, haiku, equinox, tinygrad, timm, mlx, paddle, all" in \
+        capsys.readouterr().err

@@ -53,7 +53,7 @@ BF16_NOTE = ("Haiku draws through jax.random, which in bfloat16 spends 7 random 
              "-2.89 and +2.52 sigma (nothing beyond), mean -0.011 sigma; the truncated normal "
              "(cut at +-2) takes 128 values between -1.99 and +1.87 sigma, mean -0.015 sigma; in "
              "float16 (10 bits) each takes 1024 values, the normal none beyond -3.49 and "
-             "+3.18 sigma, where 2^19 float32 draws reach +-4.7")
+             "+3.18 sigma, where 2^19 float32 draws reach about +-4.6")
 LINEAR_NOTE = ("hk.Linear's docstring says 'truncated normal, with stddev 1/sqrt(fan_in)', but "
                "it passes that to TruncatedNormal, whose stddev is the sigma before the cut at "
                "+-2 sigma: the variance is 0.8796^2/fan_in = 0.774/fan_in, not 1/fan_in")

@@ -7,10 +7,10 @@ Layout (out, in, *kernel), as PyTorch; `nn.ConvTranspose2d` stores (in, out/grou
 mean + std·z with z the cosine half of a float32 Box-Muller pair, cast to the dtype. The
 fans: `kaiming_*` use fan_in = prod(shape[1:]) and gain² = 2/(1 + a²); `glorot_uniform`
 uses shape[0] + prod(shape[1:]); `scaled_uniform` the whole numel. The random state is
-global (`Tensor.manual_seed`), so each sampler seeds it itself. bfloat16 tensors cannot be
-stored on the CPU device here (its C compiler has no `__bf16`): bfloat16 samples are read
+global (`Tensor.manual_seed`), so each sampler seeds it itself. On the CPU device with
+clang 14 (no x86 `__bf16`) a bfloat16 tensor cannot be stored: bfloat16 samples are read
 through a float32 cast fused into the kernel that makes them, and `Tensor.rand`, which
-stores its bits first, is left out in bfloat16.
+stores its bits first, and the constant constructors are left out in bfloat16.
 """
 
 from __future__ import annotations
@@ -93,9 +93,8 @@ def _layer(build: Callable[[tuple[int, ...]], object], part: str = "weight") -> 
 
 def kaiming(a: float, distribution: str) -> Scheme:
     """PyTorch's kaiming_*_(a), which tinygrad's docstrings point to: 2/(1 + a²)/fan_in."""
-    scale = leaky_he_scale(a)
-    return variance_scaling(scale, "fan_in", distribution,
-                            name=f"variance {scale}/fan_in, {distribution}")
+    return variance_scaling(leaky_he_scale(a), "fan_in", distribution,
+                            name=f"variance 2/(1 + {literal(a)}^2)/fan_in, {distribution}")
 
 
 def _numel_uniform(shape: tuple[int, ...]) -> Scheme:
@@ -124,8 +123,8 @@ RAND_NOTE = ("Tensor.rand(dtype) sets the dtype's mantissa bits at random: 2^23 
              "stored on this CPU)")
 F64_NOTE = ("uniform, normal and randn draw u with Tensor.rand in float32 (2^23 levels) and "
             "compute in float32 before the cast, so dtype=float64 gives float32 precision: a "
-            "65,536-value array repeats about 250 values (uniform) or 30 (normal) where float64 "
-            "repeats none; Tensor.rand(dtype=float64) itself takes 52 random bits")
+            "65,536-value array holds about 250 pairs of equal values (uniform) or 30 (normal) "
+            "where float64 holds none; Tensor.rand(dtype=float64) itself takes 52 random bits")
 UNIFORM_LOW_NOTE = ("Tensor.uniform computes low + (high - low)*u in the dtype, rounding "
                     "(high - low)*u first, so near zero its values keep the dtype's step at |low| "
                     "(2^-12 = 0.00024 for U(-0.05, 0.05) in bfloat16, 2^-15 in float16) where a "
@@ -135,8 +134,8 @@ UNIFORM_LOW_NOTE = ("Tensor.uniform computes low + (high - low)*u in the dtype, 
 NORMAL_LOW_NOTE = ("Tensor.normal rounds z to the dtype, then std*z (std itself rounded: 0.02 is "
                    "0.0200195 in bfloat16) and + mean, rounding again, so in bfloat16 some levels "
                    "get no values (the emptiest histogram bin holds 0 where the law puts about "
-                   "700) and float16 shows the same milder; exact where std is a power of two "
-                   "(kaiming_normal at fan_in 128: std 0.125), and randn, rounded once, matches")
+                   "700) and float16 shows the same milder; exact where std rounds to a power of "
+                   "two (kaiming_normal at fan_in 128: 0.125), and randn, rounded once, matches")
 
 
 def _groups_note(shape: tuple[int, ...], groups: int) -> str:
@@ -292,10 +291,11 @@ def _kaiming_offers(target: Scheme) -> list[Spelling]:
     the largest scale tinygrad can write, above 2), and glorot_uniform."""
     scale = float(target.variance_at(1, 1))  # the scale, whatever the mode
     a = math.sqrt(max(2 / scale - 1, 0.0))
-    mode_note = "" if target.mode == "fan_in" else \
-        "tinygrad's kaiming_* always read fan_in = prod(shape[1:])"
+    notes = [] if target.mode == "fan_in" else \
+        ["tinygrad's kaiming_* always read fan_in = prod(shape[1:])"]
+    notes += [] if scale <= 2 else ["a = 0 gives the largest scale tinygrad writes, 2"]
     offers = [Spelling(f"Tensor.kaiming_{dist}(*shape, a={literal(a)})", kaiming(a, dist),
-                       mode_note) for dist in ("uniform", "normal")]
+                       _join(*notes)) for dist in ("uniform", "normal")]
     offers.append(Spelling("Tensor.glorot_uniform(*shape)", SCHEMES["glorot_uniform"],
                            "exact for 2-D weights only: on a convolution it draws "
                            "variance 2/(out + in*kH*kW)"))
