@@ -137,7 +137,7 @@ def _require(framework: str) -> None:
     from verify.frameworks import adapter
 
     try:
-        adapter(framework)
+        adapter(framework).version()
     except ImportError as e:
         raise UsageError(f"{framework} is not installed ({e}); "
                          f"{INSTALL.get(framework, f'pip install {framework}')}") from e

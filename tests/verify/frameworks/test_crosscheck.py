@@ -1,4 +1,5 @@
-"""Cross-check of PyTorch, JAX/Flax and Keras: the findings, identify, the docs and the CLI.
+"""Cross-check of every built-in library: the findings, identify, the docs and the CLI (each
+library's own findings are tested in its test_<library>_adapter.py).
 
 Framework tests skip when the framework is not installed. Each framework is
 cross-checked once (fixed seed 0, sample sizes from `verify.check`'s power rule).
@@ -6,7 +7,7 @@ cross-checked once (fixed seed 0, sample sizes from `verify.check`'s power rule)
 
 from __future__ import annotations
 
-from functools import cache
+import importlib
 
 import numpy as np
 import pytest
@@ -14,8 +15,10 @@ from scipy import stats
 
 import derive
 from initproof.cli import main
+from tests.verify.frameworks.shared import rows_of
 from verify import check, crosscheck, identify, sample
 from verify.checking import power_z
+from verify.frameworks import adapter
 
 EXPECTED_MISMATCHES = {
     "torch": {"trunc_normal_(std=0.02)", "trunc_normal_(std=1)", "sparse_(sparsity=0.1)",
@@ -27,20 +30,34 @@ EXPECTED_MISMATCHES = {
     "keras": {"VarianceScaling(1.0, 'fan_in', 'normal')", "GlorotNormal", "LecunNormal",
               "HeNormal", "TruncatedNormal(stddev=0.02)"},
 }
-MODULES = {"torch": "torch", "jax": "jax", "keras": "keras"}
-FRAMEWORKS = tuple(MODULES)
+FRAMEWORKS = ("torch", "jax", "keras", "haiku", "equinox", "tinygrad", "timm", "mlx", "paddle")
+"""The built-in adapters; the other six keep their expected findings in their own test file."""
 
 
-@cache
-def rows_of(framework: str) -> list:
-    """One cross-check per framework per test session."""
-    return crosscheck(framework)
+def _expected(framework: str) -> set[str]:
+    if framework in EXPECTED_MISMATCHES:
+        return EXPECTED_MISMATCHES[framework]
+    module = importlib.import_module(f"tests.verify.frameworks.test_{framework}_adapter")
+    return module.EXPECTED_MISMATCHES
+
+
+def _installed_rows(framework: str) -> list:
+    try:
+        adapter(framework)
+    except ImportError as e:
+        pytest.skip(f"{framework} is not installed ({e})")
+    return rows_of(framework)
 
 
 @pytest.fixture(scope="module", params=FRAMEWORKS)
 def rows(request: pytest.FixtureRequest) -> list:
-    pytest.importorskip(MODULES[request.param])
-    return rows_of(request.param)
+    return _installed_rows(request.param)
+
+
+@pytest.fixture(scope="module", params=tuple(EXPECTED_MISMATCHES))
+def core_rows(request: pytest.FixtureRequest) -> list:
+    """PyTorch's, JAX's and Keras's rows, for the findings tested here."""
+    return _installed_rows(request.param)
 
 
 def _by_name(rows: list, name: str) -> list:
@@ -49,7 +66,7 @@ def _by_name(rows: list, name: str) -> list:
 
 def test_the_mismatches_are_the_known_findings(rows: list) -> None:
     fw = rows[0].framework
-    assert {r.initializer for r in rows if not r.passed} == EXPECTED_MISMATCHES[fw]
+    assert {r.initializer for r in rows if not r.passed} == _expected(fw)
     for r in rows:
         if not r.passed:
             assert r.finding, f"{r.initializer} mismatches without an explanation"
@@ -66,41 +83,43 @@ def test_reproducible_whatever_the_global_state(rows: list) -> None:
     assert bad == ({"sparse_(sparsity=0.1)"} if rows[0].framework == "torch" else set())
 
 
-def test_low_precision_mismatches_are_16_bit_uniforms_only(rows: list) -> None:
+def test_low_precision_mismatches_are_16_bit_uniforms_only(core_rows: list) -> None:
     """JAX's 16-bit uniforms take 2^mantissa levels; PyTorch's bfloat16 uniform_ drops its top
     level where the bound rounds down (512x128)."""
     names = {"jax": ("glorot_uniform", "lecun_uniform", "he_uniform"),
-             "torch": ("xavier_uniform_",), "keras": ()}[rows[0].framework]
+             "torch": ("xavier_uniform_",)}.get(core_rows[0].framework, ())
+    jax = core_rows[0].framework == "jax"
     for name in names:
-        dtypes = {r.dtype for r in _by_name(rows, name) if not r.passed}
-        assert dtypes == ({"bfloat16", "float16"} if rows[0].framework == "jax" else {"bfloat16"})
-    if rows[0].framework == "torch":
-        assert {r.shape for r in _by_name(rows, "xavier_uniform_") if not r.passed} == {(512, 128)}
+        dtypes = {r.dtype for r in _by_name(core_rows, name) if not r.passed}
+        assert dtypes == ({"bfloat16", "float16"} if jax else {"bfloat16"})
+    if core_rows[0].framework == "torch":
+        failing = {r.shape for r in _by_name(core_rows, "xavier_uniform_") if not r.passed}
+        assert failing == {(512, 128)}
 
 
-def test_uncorrected_truncation_has_the_truncnorm_variance(rows: list) -> None:
+def test_uncorrected_truncation_has_the_truncnorm_variance(core_rows: list) -> None:
     name = {"torch": "trunc_normal_(std=1)", "jax": "truncated_normal(stddev=0.02)",
-            "keras": "TruncatedNormal(stddev=0.02)"}[rows[0].framework]
+            "keras": "TruncatedNormal(stddev=0.02)"}[core_rows[0].framework]
     ratio = stats.truncnorm(-2, 2).var()  # an independent source for 0.8796²
-    for r in _by_name(rows, name):
+    for r in _by_name(core_rows, name):
         assert r.observed_var / r.expected_var == pytest.approx(ratio, rel=0.02)
 
 
-def test_jax_complex_truncated_normal_excess(rows: list) -> None:
-    if rows[0].framework != "jax":
+def test_jax_complex_truncated_normal_excess(core_rows: list) -> None:
+    if core_rows[0].framework != "jax":
         pytest.skip("a JAX finding")
     excess = 1 / stats.expon.cdf(4)  # |z|² ~ Exp(1) cut at 4: the kept mass JAX leaves out
-    for r in _by_name(rows, "variance_scaling(1.0, 'fan_in', 'truncated_normal') complex64"):
+    for r in _by_name(core_rows, "variance_scaling(1.0, 'fan_in', 'truncated_normal') complex64"):
         se = r.sees / power_z(1e-6 / 5, 0.99)  # sees: power_z · se of E|w|²/v, 5 tests
         assert abs(r.observed_var / r.expected_var - excess) < 5 * se
         assert "E|w|^2 is" in r.finding and "beyond the law's top" in r.finding
 
 
-def test_torch_default_weight_is_a_third_of_lecun(rows: list) -> None:
-    if rows[0].framework != "torch":
+def test_torch_default_weight_is_a_third_of_lecun(core_rows: list) -> None:
+    if core_rows[0].framework != "torch":
         pytest.skip("a PyTorch finding")
     lecun = derive.SCHEMES["lecun_uniform"]
-    for r in _by_name(rows, "nn.Linear"):
+    for r in _by_name(core_rows, "nn.Linear"):
         assert r.passed
         assert r.expected_var / lecun.variance_at(r.fan_in, r.fan_out) == pytest.approx(1 / 3)
 

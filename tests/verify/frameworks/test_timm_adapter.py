@@ -18,7 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from verify import check, crosscheck
+from tests.verify.frameworks.shared import rows_of
+from verify import check
 from verify.frameworks.translation import claim_of, fan_dependent, same_law
 
 # `import timm` needs torchvision; the adapter loads timm's weight_init.py on its own and
@@ -45,7 +46,7 @@ normal bias (timm has truncated normals only: the nearest offer cuts at ±6σ)."
 
 @cache
 def rows() -> list:
-    return crosscheck("timm")
+    return rows_of("timm")
 
 
 def _by_name(name: str) -> list:
@@ -57,24 +58,6 @@ def _draw(name: str, dtype: torch.dtype, n: int, seed: int, **kwargs: object) ->
     t = torch.empty(n, dtype=dtype)
     getattr(adapter.helpers(), name)(t, **kwargs)
     return t.to(torch.float64).numpy()
-
-
-def test_the_mismatches_are_the_known_findings() -> None:
-    assert {r.initializer for r in rows() if not r.passed} == EXPECTED_MISMATCHES
-    for r in rows():
-        if not r.passed:
-            assert r.finding, f"{r.initializer} mismatches without an explanation"
-
-
-def test_every_match_could_have_seen_a_two_percent_error() -> None:
-    moments = [r for r in rows() if r.expected_var is not None]
-    assert moments and all(r.sees is not None for r in moments)
-    for r in moments:
-        assert r.sees < 0.021, (r.initializer, r.sees)
-
-
-def test_reproducible_whatever_the_global_state() -> None:
-    assert {r.initializer for r in rows() if not r.reproducible} == set()
 
 
 def test_float32_and_float64_match_but_for_the_atom() -> None:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from importlib import metadata
 
 import numpy as np
 import sympy as sp
-import tinygrad
 from tinygrad import Tensor, dtypes, nn
 
 from derive import (
@@ -33,6 +33,12 @@ from derive import (
     variance_scaling,
 )
 from verify.frameworks.protocol import Entry, Spelling, literal
+
+try:  # an installed tinygrad without a usable device (its CPU device needs clang) is absent
+    Tensor.zeros(1).contiguous().realize()
+except RuntimeError as e:
+    raise ImportError(f"tinygrad has no usable device here ({e}); its CPU device needs "
+                      "clang") from e
 
 CONVENTION = "torch"
 DENSE, WIDE, CONV = (256, 256), (512, 128), (64, 32, 3, 3)
@@ -54,7 +60,7 @@ Sampler = Callable[[tuple[int, ...], str, int], np.ndarray]
 
 
 def version() -> str:
-    return f"tinygrad {tinygrad.__version__}"
+    return f"tinygrad {metadata.version('tinygrad')}"
 
 
 def disturb() -> None:
