@@ -49,7 +49,8 @@ class Translation:
 
 
 def _family(s: Scheme) -> tuple[object, ...]:
-    if s.distribution in ("truncated_normal", "truncated normal"):
+    """('constant',), ('normal',), ('uniform',) or ('truncated_normal', k)."""
+    if s.distribution == "truncated_normal":
         return ("truncated_normal", float(s.truncation))  # type: ignore[arg-type]
     if s.variance == 0:
         return ("constant",)
@@ -73,6 +74,7 @@ def same_variance(a: Scheme, b: Scheme) -> bool:
 
 
 def fan_dependent(s: Scheme) -> bool:
+    """Whether the variance depends on the fans (a fan mode, not a fixed law)."""
     return bool(s.variance.free_symbols)
 
 
