@@ -71,12 +71,10 @@ def parse_scheme(text: str, constants: Mapping[str, float] | None = None) -> Sch
     sqrt(6)/sqrt(fan_in)
     """
     constants = dict(constants or {})
-    valid = f"a scheme name ({', '.join(SCHEMES)}, ones) or a call of " \
-            f"{', '.join(CONSTRUCTORS)}"
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
-        raise ValueError(f"cannot parse scheme {text!r}; write {valid}") from None
+        raise ValueError(f"cannot parse scheme {text!r}; write {_valid()}") from None
     if isinstance(node, ast.Name):
         if node.id == "ones":
             return constant(1)
@@ -90,4 +88,9 @@ def parse_scheme(text: str, constants: Mapping[str, float] | None = None) -> Sch
             return CONSTRUCTORS[node.func.id](*args, **kwargs)
         except TypeError as err:
             raise ValueError(f"bad arguments in {text!r}: {err}") from None
-    raise ValueError(f"unknown scheme {text!r}; write {valid}")
+    raise ValueError(f"unknown scheme {text!r}; write {_valid()}")
+
+
+def _valid() -> str:
+    """What a scheme may be written as (naming the catalogue builds it: errors only)."""
+    return f"a scheme name ({', '.join(SCHEMES)}, ones) or a call of {', '.join(CONSTRUCTORS)}"

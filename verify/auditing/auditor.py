@@ -103,18 +103,26 @@ def _row(p: Parameter, values: np.ndarray, claim: Scheme | None, source: str,
     if claim is None:
         return AuditRow(*base, None, source, None, float(np.var(values)) if values.size else 0.0,
                         True, _identified(p, values, convention))
-    centre = float(claim.mean)
-    observed = float(np.mean((values.astype(np.float64) - centre) ** 2)) if values.size else 0.0
     if claim.mode is not None and p.fans is None:
-        return AuditRow(*base, claim.name, source, None, observed, False,
+        return AuditRow(*base, claim.name, source, None, _second_moment(values, claim), False,
                         f"{claim.name} needs fans, and a {p.role} of {p.layer} has none")
     fans = p.fans or (1, 1)
     expected = claim.variance_at(*fans)
     report = check(values, claim, shape=values.shape, fans=fans, alpha=alpha,
                    dtype=p.dtype if p.dtype in MANTISSA_BITS else None)
+    variance = next((c for c in report.checks if c.name == "variance"), None)
+    observed = float(variance.observed) if variance is not None \
+        else _second_moment(values, claim)
     detail = "; ".join(c.detail for c in report.failed) or "; ".join(report.notes)
     return AuditRow(*base, claim.name, source, expected, observed, report.passed,
                     "; ".join(x for x in (detail, p.note) if x), _sees(report))
+
+
+def _second_moment(values: np.ndarray, claim: Scheme) -> float:
+    """E[(w − mean)²] about the claim's mean (the variance test's own figure, where it ran)."""
+    if not values.size:
+        return 0.0
+    return float(np.mean((values.astype(np.float64) - float(claim.mean)) ** 2))
 
 
 def _sees(report: Report) -> float | None:
@@ -151,33 +159,45 @@ def _group(key: tuple[str, str], scheme: Scheme, paths: list[str], parts: list[n
 
 @dataclass(frozen=True)
 class _Seen:
-    """What the cross-parameter tests keep of a random parameter: a digest of all its
-    values and its first `CORRELATION_VALUES`."""
+    """What the cross-parameter tests keep of a random parameter: a fingerprint of its values
+    (its first `CORRELATION_VALUES` and every 97th value), those first values, and how to load
+    it again to confirm that fingerprints shared are values shared."""
 
     path: str
     shape: tuple[int, ...]
-    digest: bytes
+    fingerprint: bytes
     head: np.ndarray
+    load: Callable[[], np.ndarray]
 
 
-def _seen(path: str, values: np.ndarray) -> _Seen:
-    digest = hashlib.blake2b(np.ascontiguousarray(values).tobytes() + str(values.dtype).encode(),
-                             digest_size=16).digest()
-    return _Seen(path, values.shape, digest,
-                 values.reshape(-1)[:CORRELATION_VALUES].astype(np.float64))
+def _seen(p: Parameter, values: np.ndarray) -> _Seen:
+    flat = values.reshape(-1)
+    sampled = np.concatenate([flat[:CORRELATION_VALUES], flat[CORRELATION_VALUES::97]])
+    fingerprint = hashlib.blake2b(sampled.tobytes() + str(values.dtype).encode(),
+                                  digest_size=16).digest()
+    return _Seen(p.path, values.shape, fingerprint,
+                 flat[:CORRELATION_VALUES].astype(np.float64), p.load)
 
 
 def _identical(seen: list[_Seen]) -> list[AuditFinding]:
     """Random parameters holding exactly the same values: one stream used twice, or a layer
-    deep-copied after it was drawn."""
-    same: dict[tuple, list[str]] = defaultdict(list)
+    deep-copied after it was drawn. Those sharing a fingerprint are loaded again and compared
+    whole."""
+    same: dict[tuple, list[_Seen]] = defaultdict(list)
     for s in seen:
-        same[(s.shape, s.digest)].append(s.path)
-    return [AuditFinding("identical", tuple(paths),
-                         f"{len(paths)} parameters hold identical values ({', '.join(paths[:4])}"
-                         f"{', ...' if len(paths) > 4 else ''}): a reused random stream or a "
-                         "module copied after it was initialized")
-            for paths in same.values() if len(paths) > 1]
+        same[(s.shape, s.fingerprint)].append(s)
+    found = []
+    for group in (g for g in same.values() if len(g) > 1):
+        first = group[0].load()
+        paths = [group[0].path] + [s.path for s in group[1:]
+                                   if np.array_equal(first, s.load())]
+        if len(paths) > 1:
+            found.append(AuditFinding(
+                "identical", tuple(paths),
+                f"{len(paths)} parameters hold identical values ({', '.join(paths[:4])}"
+                f"{', ...' if len(paths) > 4 else ''}): a reused random stream or a module "
+                "copied after it was initialized"))
+    return found
 
 
 def _correlated(seen: list[_Seen], alpha: float) -> list[AuditFinding]:
@@ -260,7 +280,7 @@ def audit(model: object, rules: Rules | None = None, *, constants: Mapping[str, 
                                _standardized(values, claim, p.fans, count)))  # type: ignore
         if (claim is None or _random(claim)) and values.size >= 16 \
                 and not np.all(values == values.reshape(-1)[0]):
-            seen.append(_seen(p.path, values))
+            seen.append(_seen(p, values))
         del values  # one parameter's copy at a time
         if progress is not None:
             progress(i + 1, len(claimed))
