@@ -6,7 +6,8 @@ Every distinct random scheme of derive's catalogue, at a dense shape and the awk
 ((2, 2), (1, 1024), (1024, 1), (3, 5, 1, 1), (64, 3, 7, 7)), in float32, float16 and
 bfloat16 (the built-in sampler's values rounded to the dtype) and complex64 (the built-in
 circular complex sampler: normal, disk, cut normal), is checked SEEDS times; so are
-fixed laws with a mean (U(0, 1), N(0.5, 0.1^2), N(0.5, 0.1^2) cut at [0.3, 0.7]),
+fixed laws with a mean (U(0, 1), N(0.5, 0.1^2), N(0.5, 0.1^2) cut at [0.3, 0.7]) and
+N(0, 0.02^2) cut at [-0.04, 0.04], whose histogram edges fall on 16-bit levels,
 (seeds spawned with numpy.random.SeedSequence) at the default family-wise alpha 1e-6,
 on two processes. Prints Markdown: false alarms per dtype and shape, and for each p-valued
 test the share of its p-values below 0.01 and 0.001 and a KS p-value against U(0, 1).
@@ -31,7 +32,9 @@ DTYPES = ("float32", "float16", "bfloat16", "complex64")
 
 
 FIXED = (derive.fixed_uniform(0, 1), derive.fixed_normal(0.1, mean=0.5),
-         derive.fixed_truncated_normal(0.1, bounds=(0.3, 0.7), mean=0.5))
+         derive.fixed_truncated_normal(0.1, bounds=(0.3, 0.7), mean=0.5),
+         derive.fixed_truncated_normal(0.02, bounds=(-0.04, 0.04)))
+"""Laws with a mean, and a cut whose histogram edges fall on 16-bit levels."""
 
 
 def scheme(name: str) -> derive.Scheme:

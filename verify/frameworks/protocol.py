@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 import sympy as sp
 
-from derive import Scheme
+from derive import Scheme, variance_scaling
 
 Sampler = Callable[[tuple[int, ...], str, int], np.ndarray]
 """sample(shape, dtype, seed): a float64 (or complex128) numpy array in the framework's layout."""
@@ -56,6 +56,34 @@ class Spelling:
     call: str
     claim: Scheme
     note: str = ""
+
+
+@dataclass(frozen=True)
+class FixedLaw:
+    """A fixed-variance law's numbers as calls take them: its `mean` and `variance`, the `sd`
+    of the normal and the half-width `half` of the uniform with that variance (from derive),
+    and for a truncated normal `sigma` (before the cut), the cut's half-width `bound` and
+    `k` = bound/sigma."""
+
+    mean: float
+    variance: float
+    sd: float
+    half: float
+    sigma: float | None = None
+    bound: float | None = None
+    k: float | None = None
+
+
+def fixed_law(target: Scheme) -> FixedLaw:
+    """The numbers of a fixed-variance, non-constant `target` (its values at any fans)."""
+    variance = target.variance_at(1, 1)
+    truncated = target.distribution == "truncated_normal"
+    return FixedLaw(float(target.mean), variance,
+                    variance_scaling(variance, None, "normal").sigma_at(1, 1),  # type: ignore
+                    variance_scaling(variance, None, "uniform").bound_at(1, 1),  # type: ignore
+                    target.sigma_at(1, 1) if truncated else None,
+                    target.bound_at(1, 1) if truncated else None,
+                    float(target.truncation) if truncated else None)  # type: ignore[arg-type]
 
 
 def literal(value: object) -> str:

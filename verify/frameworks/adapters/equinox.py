@@ -14,7 +14,6 @@ A different initializer is written by replacing the array, through `eqx.tree_at`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from decimal import Decimal
 from functools import reduce
@@ -36,7 +35,7 @@ from derive import (
     fixed_uniform,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry, Spelling, literal
+from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
 
 CONVENTION = "torch"
 DENSE, WIDE, CONV = (256, 256), (512, 128), (64, 32, 3, 3)
@@ -289,14 +288,10 @@ def _constant(part: str, value: float) -> Spelling:
 def _fixed(part: str, target: Scheme) -> list[Spelling]:
     """normal, truncated_normal (N(0, stddev²) cut at [lower, upper]·stddev, uncorrected)
     and uniform (U[0, scale)), each shifted to the target's mean."""
-    mean, sd = float(target.mean), math.sqrt(target.variance_at(1, 1))
-    truncated = target.distribution == "truncated_normal"
-    sigma = target.sigma_at(1, 1) or sd
-    k = float(target.truncation or 2) if truncated else 2.0
+    law = fixed_law(target)
+    mean, sd, half = law.mean, law.sd, law.half
+    sigma, k = law.sigma or sd, law.k or 2.0
     cut = "" if k == 2 else f", lower={literal(-k)}, upper={literal(k)}"
-    half = sd * math.sqrt(3)  # a uniform of the target's variance, or the target itself
-    if target.distribution == "uniform":
-        half = target.bound_at(1, 1) or half
     low = mean - half
     uncorrected = ("truncated_normal(stddev) cuts N(0, stddev^2) at [lower, upper]*stddev "
                    "without correcting the variance")

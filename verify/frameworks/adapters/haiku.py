@@ -11,7 +11,6 @@ runs `hk.transform(...).init(jax.random.key(seed), ...)`; Haiku has no global ra
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from functools import cache
@@ -31,7 +30,7 @@ from derive import (
     fixed_uniform,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry, Spelling, literal
+from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
 
 CONVENTION = "keras"
 DENSE, WIDE, CONV = (256, 256), (128, 512), (3, 3, 32, 64)
@@ -280,9 +279,9 @@ def _fixed(target: Scheme) -> list[Spelling]:
     """RandomNormal, TruncatedNormal and RandomUniform at the target's variance and mean
     (at fans 1, 1: a fixed law's)."""
     mean = float(target.mean)
-    var = target.variance_at(1, 1)
+    fixed = fixed_law(target)
     centre = {"mean": literal(mean)} if mean else {}
-    normal = target.sigma_at(1, 1) if target.distribution == "normal" else math.sqrt(var)
+    normal = fixed.sd
     out = [Spelling(_call("RandomNormal", stddev=literal(normal), **centre),
                     fixed_normal(normal, mean=mean))]
     if target.distribution == "truncated_normal":
@@ -293,15 +292,13 @@ def _fixed(target: Scheme) -> list[Spelling]:
         except ValueError:  # float bounds not exactly symmetric: the law is the target's
             law = target
     else:  # the same variance: sigma before the cut is sd/0.8796
-        law, cut = fixed_truncated_normal(math.sqrt(var), mean=mean), 2.0
+        law, cut = fixed_truncated_normal(fixed.sd, mean=mean), 2.0
         sigma = law.sigma_at(1, 1)
     assert sigma is not None
     cuts = {} if cut == 2 else {"lower": literal(-cut), "upper": literal(cut)}
     out.append(Spelling(_call("TruncatedNormal", stddev=literal(sigma), **centre, **cuts), law,
                         "stddev is the sigma before the cut at mean +- lower/upper * stddev"))
-    half = target.bound_at(1, 1) if target.distribution == "uniform" else math.sqrt(3 * var)
-    assert half is not None
-    low, high = mean - half, mean + half
+    low, high = mean - fixed.half, mean + fixed.half
     out.append(Spelling(_call("RandomUniform", minval=literal(low), maxval=literal(high)),
                         fixed_uniform(low, high)))
     return out

@@ -21,7 +21,7 @@ from derive import (
     fixed_uniform,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry, Spelling, literal
+from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
 
 CONVENTION = "jax"
 DENSE, WIDE, CONV = (256, 256), (128, 512), (3, 3, 32, 64)
@@ -167,14 +167,14 @@ def spell(target: Scheme, role: str) -> list[Spelling]:
         width = 2 * mean
         return [Spelling(f"jax.nn.initializers.uniform(scale={literal(width)})",
                          fixed_uniform(0, width), "JAX's uniform(scale) draws U[0, scale)")]
-    variance = target.variance_at(1, 1)
-    sd = variance_scaling(variance, None, "normal").sigma_at(1, 1)
-    width = 2 * variance_scaling(variance, None, "uniform").bound_at(1, 1)
+    law = fixed_law(target)
+    sd, width = law.sd, 2 * law.half
     out = [Spelling(f"jax.nn.initializers.normal(stddev={literal(sd)})", fixed_normal(sd)),
            Spelling(f"jax.nn.initializers.uniform(scale={literal(width)})",
                     fixed_uniform(0, width), "JAX's uniform(scale) draws U[0, scale)")]
     if target.distribution == "truncated_normal":
-        sigma, k = target.sigma_at(1, 1), float(target.truncation)  # type: ignore[arg-type]
+        sigma, k = law.sigma, law.k
+        assert sigma is not None and k is not None
         out.append(Spelling(f"jax.nn.initializers.truncated_normal(stddev={literal(sigma)}, "
                             f"lower={literal(-k)}, upper={literal(k)})",
                             fixed_truncated_normal(sigma, (-k * sigma, k * sigma))))

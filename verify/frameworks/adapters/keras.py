@@ -23,7 +23,7 @@ from derive import (
     fixed_uniform,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry, Spelling, literal
+from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
 
 CONVENTION = "keras"
 DENSE, WIDE, CONV = (256, 256), (128, 512), (3, 3, 32, 64)
@@ -126,16 +126,16 @@ def spell(target: Scheme, role: str) -> list[Spelling]:
     mean = float(target.mean)
     if target.variance == 0:
         return [Spelling(f"keras.initializers.Constant({literal(mean)})", constant(mean))]
-    variance = target.variance_at(1, 1)
-    sd = variance_scaling(variance, None, "normal").sigma_at(1, 1)
-    half = variance_scaling(variance, None, "uniform").bound_at(1, 1)
+    law = fixed_law(target)
+    sd, half = law.sd, law.half
     at = f"mean={literal(mean)}, " if mean else ""
     out = [Spelling(f"keras.initializers.RandomNormal({at}stddev={literal(sd)})",
                     fixed_normal(sd, mean)),
            Spelling(f"keras.initializers.RandomUniform({literal(mean - half)}, "
                     f"{literal(mean + half)})", fixed_uniform(mean - half, mean + half))]
     if target.distribution == "truncated_normal":
-        sigma = target.sigma_at(1, 1)
+        sigma = law.sigma
+        assert sigma is not None
         out.append(Spelling(f"keras.initializers.TruncatedNormal({at}stddev={literal(sigma)})",
                             fixed_truncated_normal(sigma, (mean - 2 * sigma, mean + 2 * sigma),
                                                    mean)))

@@ -28,7 +28,7 @@ from derive import (
     fixed_uniform,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry, Spelling, literal
+from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
 
 CONVENTION = "mlx"
 DENSE, WIDE, TALL, CONV = (256, 256), (512, 128), (128, 512), (64, 3, 3, 32)
@@ -334,10 +334,8 @@ def _fan_spellings(target: Scheme) -> list[Spelling]:
 
 def _fixed_spellings(target: Scheme) -> list[Spelling]:
     """normal(mean, std) and uniform(low, high) of the target's mean and variance."""
-    mean, var = float(target.mean), target.variance_at(1, 1)
-    std, half = math.sqrt(var), math.sqrt(3 * var)
-    if target.distribution == "uniform" and target.bound_at(1, 1) is not None:
-        half = float(target.bound_at(1, 1))  # type: ignore[arg-type]
+    law = fixed_law(target)
+    mean, std, half = law.mean, law.sd, law.half
     low, high = mean - half, mean + half
     loc = f"mean={literal(mean)}, " if mean else ""
     return [Spelling(f"mlx.nn.init.normal({loc}std={literal(std)})(w)",

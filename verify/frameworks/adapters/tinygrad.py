@@ -32,7 +32,7 @@ from derive import (
     leaky_he_scale,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry, Spelling, literal
+from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
 
 try:  # an installed tinygrad without a usable device (its CPU device needs clang) is absent
     Tensor.zeros(1).contiguous().realize()
@@ -318,10 +318,9 @@ def _fixed_offers(target: Scheme, shape: str) -> list[Spelling]:
         call = {0.0: f"Tensor.zeros({shape})", 1.0: f"Tensor.ones({shape})"}.get(
             mean, f"Tensor.full({full}, {literal(mean)})")
         return [Spelling(call, constant(mean))]
-    sd = math.sqrt(variance)
-    sigma = float(target.sigma_at(1, 1)) if target.distribution == "normal" else sd
-    bound = float(target.bound_at(1, 1)) if target.distribution == "uniform" else sd * 3 ** 0.5
-    low, high = mean - bound, mean + bound
+    law = fixed_law(target)
+    sigma = law.sd
+    low, high = mean - law.half, mean + law.half
     where = f", mean={literal(mean)}" if mean else ""
     return [Spelling(f"Tensor.normal({shape}{where}, std={literal(sigma)})",
                      fixed_normal(sigma, mean=mean)),

@@ -25,7 +25,7 @@ from derive import (
     leaky_he_scale,
     variance_scaling,
 )
-from verify.frameworks.protocol import Entry, Spelling, literal
+from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
 
 CONVENTION = "torch"
 DENSE, WIDE, CONV, BIG = (256, 256), (512, 128), (64, 32, 3, 3), (1024, 1024)
@@ -259,16 +259,16 @@ def _fixed(target: Scheme) -> list[Spelling]:
     mean = float(target.mean)
     if target.variance == 0:
         return [Spelling(f"torch.nn.init.constant_(w, {literal(mean)})", constant(mean))]
-    variance = target.variance_at(1, 1)
-    sd = variance_scaling(variance, None, "normal").sigma_at(1, 1)
-    half = variance_scaling(variance, None, "uniform").bound_at(1, 1)
+    law = fixed_law(target)
+    sd, half = law.sd, law.half
     at = f"mean={literal(mean)}, " if mean else ""
     out = [Spelling(f"torch.nn.init.normal_(w, {at}std={literal(sd)})",
                     fixed_normal(sd, mean)),
            Spelling(f"torch.nn.init.uniform_(w, a={literal(mean - half)}, "
                     f"b={literal(mean + half)})", fixed_uniform(mean - half, mean + half))]
     if target.distribution == "truncated_normal":
-        sigma, bound = target.sigma_at(1, 1), target.bound_at(1, 1)
+        sigma, bound = law.sigma, law.bound
+        assert sigma is not None and bound is not None
         out.append(Spelling(f"torch.nn.init.trunc_normal_(w, {at}std={literal(sigma)}, "
                             f"a={literal(mean - bound)}, b={literal(mean + bound)})",
                             fixed_truncated_normal(sigma, (mean - bound, mean + bound), mean)))
