@@ -151,10 +151,11 @@ def run_translate(framework: str, name: str, to: Sequence[str] | None) -> list:
         if fw not in names():
             raise UsageError(f"unknown framework {fw!r}; choose from: {', '.join(names())}")
         _require(fw)
-    targets = list(to) if to else [fw for fw in installed() if fw != framework]
+    targets = [fw for fw in (to or installed()) if fw != framework]
     if not targets:
-        raise UsageError(f"no other framework is installed to translate {framework} into; "
-                         f"choose from: {', '.join(names())}")
+        raise UsageError(f"no framework other than {framework} to translate into"
+                         + ("" if to else " is installed (make frameworks)")
+                         + f"; choose from: {', '.join(n for n in names() if n != framework)}")
     try:
         return translate(framework, name, to=targets)
     except ValueError as e:

@@ -173,3 +173,22 @@ def test_unknown_framework_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["crosscheck", "mxnet"]) == 2
     assert "torch, jax, keras, haiku, equinox, tinygrad, timm, mlx, paddle, all" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_what_entries_really_draw_passes(framework: str) -> None:
+    """An entry's `draws` (the law translate writes for it) is the law its float32 (or first
+    dtype's) samples pass, at its first shape."""
+    from dataclasses import replace
+
+    from verify.frameworks.runner import _moment_row
+
+    try:
+        module = adapter(framework)
+    except ImportError as e:
+        pytest.skip(f"{framework} is not installed ({e})")
+    for entry in (e for e in module.entries() if e.draws is not None):
+        dtype = "float32" if "float32" in entry.dtypes else entry.dtypes[0]
+        row = _moment_row(framework, module.CONVENTION, replace(entry, claim=entry.draws),
+                          entry.shapes[0], dtype, 0, 1e-6)
+        assert row.passed, (entry.name, row.finding)

@@ -109,3 +109,5 @@ def test_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.count("\n") == 1 and "choose from" in err and "nn.Linear" in err
     assert main(["translate", "torchx", "nn.Linear"]) == 2
     assert "unknown framework" in capsys.readouterr().err
+    assert main(["translate", "torch", "nn.Linear", "--to", "torch"]) == 2
+    assert "no framework other than torch" in capsys.readouterr().err

@@ -235,7 +235,8 @@ def entries() -> list[Entry]:
     transposed = (lambda s: hk.Conv2DTranspose(s[2], s[:2]), lambda s: s[3])
     e += [
         Entry("hk.Linear w", _layer(*dense, 0), (DENSE, WIDE),
-              variance_scaling(1, "fan_in", "truncated_normal"), note=LINEAR_NOTE),
+              variance_scaling(1, "fan_in", "truncated_normal"), note=LINEAR_NOTE,
+              draws=UNCORRECTED),
         Entry("hk.Linear w, stddev as TruncatedNormal documents it", _layer(*dense, 0),
               (DENSE, WIDE), UNCORRECTED, dtypes=REAL, note=BF16_NOTE),
         _biases("hk.Linear", *dense, (DENSE,), 0),

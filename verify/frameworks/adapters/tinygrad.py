@@ -272,14 +272,17 @@ def entries() -> list[Entry]:
             Entry(f"nn.Conv2d {role}", _layer(_conv, role), (conv,), uniform_inv_sqrt,
                   note=LINEAR_NOTE, role=role),
             Entry(f"nn.Conv2d(groups=4) {role}", _layer(lambda s: _conv(s, 4), role),
-                  (grouped,), uniform_inv_sqrt, note=_groups_note(grouped, 4), role=role),
+                  (grouped,), uniform_inv_sqrt, note=_groups_note(grouped, 4), role=role,
+                  draws=variance_scaling(uniform_inv_sqrt.scale / 4, "fan_in", "uniform")),
             Entry(f"nn.ConvTranspose2d {role}", _layer(_transposed, role), (transposed,),
-                  uniform_inv_sqrt, note=_transposed_note(transposed), role=role),
+                  uniform_inv_sqrt, note=_transposed_note(transposed), role=role,
+                  draws=variance_scaling(uniform_inv_sqrt.scale, "fan_out", "uniform")),
         ]
     lstm = variance_scaling(LSTM_SCALE, "fan_out", "uniform", name="U(+-1/sqrt(hidden))")
     e += [
         Entry("nn.Embedding", _layer(lambda s: nn.Embedding(*s)), ((1000, 64),),
-              SCHEMES["standard_normal"], note=EMBEDDING_NOTE, role="embedding"),
+              SCHEMES["standard_normal"], note=EMBEDDING_NOTE, role="embedding",
+              draws=SCHEMES["glorot_uniform"]),
         Entry("nn.LSTMCell weight_ih", _layer(_lstm, "weight_ih"), ((512, 256),), lstm,
               note=LSTM_NOTE),
         Entry("nn.LSTMCell weight_hh", _layer(_lstm, "weight_hh"),
