@@ -73,7 +73,7 @@ def report(out: Path) -> int:
 
     found = installed()
     if not found:
-        print("  no framework installed (pip install torch==2.13.0 jax jaxlib flax keras)")
+        print("  no framework installed (make frameworks: torch==2.13.0 first, then the others)")
     else:
         rows = run_crosscheck(found)
         for fw in found:
