@@ -214,19 +214,24 @@ def load_factory(spec: str) -> object:
         raise UsageError(f"{spec}() raised {type(e).__name__}: {e}") from e
 
 
-def read_rules(path: Path) -> tuple[dict[str, object], dict[str, float]]:
-    """The [rules] (glob = scheme text) and [constants] tables of a TOML file, each rule
-    parsed now so that a bad one is named before any work."""
+def _read_toml(path: Path) -> dict:
+    """The TOML file's tables; a missing, unreadable or malformed file a UsageError."""
     import tomllib
 
-    from derive import parse_scheme
-
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror or e}") from e
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise UsageError(f"{path} is not valid TOML: {e}") from e
+
+
+def read_rules(path: Path) -> tuple[dict[str, object], dict[str, float]]:
+    """The [rules] (glob = scheme text) and [constants] tables of a TOML file, each rule
+    parsed now so that a bad one is named before any work."""
+    from derive import parse_scheme
+
+    data = _read_toml(path)
     unknown = set(data) - {"rules", "constants"}
     if unknown:
         raise UsageError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
@@ -270,14 +275,7 @@ def run_audit(spec: str, rules_file: Path | None, alpha: float,
 
 def read_mapping(path: Path) -> dict[str, str]:
     """The [map] table of a TOML file: a parameter path in A = its path in B."""
-    import tomllib
-
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path} is not valid TOML: {e}") from e
+    data = _read_toml(path)
     if set(data) != {"map"} or not all(isinstance(v, str) for v in data["map"].values()):
         raise UsageError(f"{path}: expected one table [map] of \"path in A\" = \"path in B\"")
     return dict(data["map"])

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 import sympy as sp
 
-from derive import Scheme, variance_scaling
+from derive import Scheme, fixed_normal, fixed_uniform, variance_scaling
 
 Sampler = Callable[[tuple[int, ...], str, int], np.ndarray]
 """sample(shape, dtype, seed): a float64 (or complex128) numpy array in the framework's layout."""
@@ -63,7 +63,7 @@ class FixedLaw:
     """A fixed-variance law's numbers as calls take them: its `mean` and `variance`, the `sd`
     of the normal and the half-width `half` of the uniform with that variance (from derive),
     and for a truncated normal `sigma` (before the cut), the cut's half-width `bound` and
-    `k` = bound/sigma."""
+    `k` = bound/sigma; `normal` and `uniform` are the laws of that mean and variance."""
 
     mean: float
     variance: float
@@ -72,6 +72,24 @@ class FixedLaw:
     sigma: float | None = None
     bound: float | None = None
     k: float | None = None
+
+    @property
+    def low(self) -> float:
+        return self.mean - self.half
+
+    @property
+    def high(self) -> float:
+        return self.mean + self.half
+
+    @property
+    def normal(self) -> Scheme:
+        """N(mean, sd²)."""
+        return fixed_normal(self.sd, self.mean)
+
+    @property
+    def uniform(self) -> Scheme:
+        """U(low, high)."""
+        return fixed_uniform(self.low, self.high)
 
 
 def fixed_law(target: Scheme) -> FixedLaw:

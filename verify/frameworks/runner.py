@@ -150,22 +150,22 @@ def _orthogonal(entry: Entry, shape: tuple[int, ...], dtype: str, seed: int,
 
 def _other_row(framework: str, convention: str, entry: Entry, shape: tuple[int, ...],
                dtype: str, seed: int, alpha: float) -> Row:
-    w = entry.sample(shape, dtype, seed)
-    if entry.kind == "orthogonal":
-        passed, detail, w = _orthogonal(entry, shape, dtype, seed, convention, alpha)
-        claim = f"Haar orthogonal, gain {entry.value:g}"
-    elif entry.kind == "constant":
-        passed = bool(np.all(w == entry.value))
-        detail = "" if passed else f"values differ from {entry.value}"
-        claim = f"constant {entry.value:g}"
+    if entry.kind == "orthogonal":  # its own draws; the row shows the weight's shape
+        passed, detail, matrix = _orthogonal(entry, shape, dtype, seed, convention, alpha)
+        claim, largest = f"Haar orthogonal, gain {entry.value:g}", float(np.abs(matrix).max())
     else:
-        assert entry.structure is not None
-        detail = entry.structure(w)
-        passed = not detail
-        claim = (entry.structure.__doc__ or "structure").strip().splitlines()[0]
-    largest = None if entry.kind == "structure" else float(np.abs(w).max())
-    return Row(framework, entry.name, shape if entry.kind == "orthogonal" else w.shape, dtype,
-               claim, None, None, None, None, None,
+        w = entry.sample(shape, dtype, seed)
+        shape, largest = w.shape, None
+        if entry.kind == "constant":
+            passed = bool(np.all(w == entry.value))
+            detail = "" if passed else f"values differ from {entry.value}"
+            claim, largest = f"constant {entry.value:g}", float(np.abs(w).max())
+        else:
+            assert entry.structure is not None
+            detail = entry.structure(w)
+            passed = not detail
+            claim = (entry.structure.__doc__ or "structure").strip().splitlines()[0]
+    return Row(framework, entry.name, shape, dtype, claim, None, None, None, None, None,
                largest, passed, True, None, _join(detail, entry.note), entry.role, entry.note)
 
 

@@ -8,6 +8,7 @@ cross-checked once (fixed seed 0, sample sizes from `verify.check`'s power rule)
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from tests.verify.frameworks.shared import rows_of
 from verify import check, crosscheck, identify, sample
 from verify.checking import power_z
 from verify.frameworks import adapter
+from verify.frameworks.runner import _moment_row
 
 EXPECTED_MISMATCHES = {
     "torch": {"trunc_normal_(std=0.02)", "trunc_normal_(std=1)", "sparse_(sparsity=0.1)",
@@ -179,10 +181,6 @@ def test_unknown_framework_is_named(capsys: pytest.CaptureFixture[str]) -> None:
 def test_what_entries_really_draw_passes(framework: str) -> None:
     """An entry's `draws` (the law translate writes for it) is the law its float32 (or first
     dtype's) samples pass, at its first shape."""
-    from dataclasses import replace
-
-    from verify.frameworks.runner import _moment_row
-
     try:
         module = adapter(framework)
     except ImportError as e:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from derive import SCHEMES
-from tests.verify.frameworks.shared import rows_of
+from tests.verify.frameworks.shared import exact_spellings, rows_of
 from verify import check
 from verify.frameworks.translation import claim_of, fan_dependent, same_law
 
@@ -104,24 +104,15 @@ def test_transposed_and_grouped_convolutions_read_their_own_layout() -> None:
 
 def test_spell_round_trip() -> None:
     """Every claim Equinox can write has an exact `spell` offer, and the offer runs."""
-    missing = set()
-    for entry in adapter.entries():
-        claim = claim_of(entry)
-        if claim is None:
-            continue
-        offers = adapter.spell(claim, entry.role)
-        exact = [o for o in offers if same_law(o.claim, claim)]
-        if not exact:
-            missing.add(entry.name)
-            assert entry.role == "bias" and fan_dependent(claim), entry.name
-            continue
+    found, missing = exact_spellings(adapter)
+    assert missing == NO_EXACT_SPELLING
+    for entry, spelling in found:
         shape = entry.shapes[0]
         layer = Params(jnp.zeros(shape), jnp.zeros(shape[:1]))
-        drawn = eval(exact[0].call, {"eqx": eqx, "jax": jax, "math": math, "layer": layer,
+        drawn = eval(spelling.call, {"eqx": eqx, "jax": jax, "math": math, "layer": layer,
                                      "key": jax.random.key(0)})
         part = "bias" if entry.role == "bias" else "weight"
-        assert getattr(drawn, part).shape == getattr(layer, part).shape, exact[0].call
-    assert missing == NO_EXACT_SPELLING
+        assert getattr(drawn, part).shape == getattr(layer, part).shape, spelling.call
 
 
 def test_spelled_variance_scaling_reads_equinox_fans() -> None:

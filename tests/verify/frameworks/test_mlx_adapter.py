@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from derive import fixed_normal
-from tests.verify.frameworks.shared import rows_of
+from tests.verify.frameworks.shared import exact_spellings, rows_of
 from verify import check
-from verify.frameworks.translation import claim_of, fan_dependent, same_law
+from verify.frameworks.translation import claim_of, fan_dependent
 
 mx = pytest.importorskip("mlx.core")
 from verify.frameworks.adapters import mlx as adapter  # noqa: E402
@@ -78,21 +78,12 @@ def test_16_bit_normal_finding_is_mlx_not_the_check() -> None:
 
 def test_spell_round_trip() -> None:
     """Every claim MLX can write has an exact `spell` offer, and the offer runs."""
-    missing = set()
-    for entry in adapter.entries():
-        claim = claim_of(entry)
-        if claim is None:
-            continue
-        offers = adapter.spell(claim, entry.role)
-        exact = [o for o in offers if same_law(o.claim, claim)]
-        if not exact:
-            missing.add(entry.name)
-            assert entry.role == "bias" and fan_dependent(claim), entry.name
-            continue
-        w = mx.zeros(entry.shapes[0] if entry.role != "bias" else (entry.shapes[0][0],))
-        drawn = eval(exact[0].call, {"mlx": __import__("mlx.nn"), "math": math, "w": w})
-        assert tuple(drawn.shape) == tuple(w.shape), exact[0].call
+    found, missing = exact_spellings(adapter)
     assert missing == NO_EXACT_SPELLING
+    for entry, spelling in found:
+        w = mx.zeros(entry.shapes[0] if entry.role != "bias" else (entry.shapes[0][0],))
+        drawn = eval(spelling.call, {"mlx": __import__("mlx.nn"), "math": math, "w": w})
+        assert tuple(drawn.shape) == tuple(w.shape), spelling.call
 
 
 def test_spell_bias_offers_fixed_laws_only() -> None:

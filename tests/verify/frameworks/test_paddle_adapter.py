@@ -19,9 +19,9 @@ import pytest
 from scipy import stats
 
 from derive import SCHEMES, fixed_truncated_normal, variance_scaling
-from tests.verify.frameworks.shared import rows_of
+from tests.verify.frameworks.shared import exact_spellings, rows_of
 from verify import check
-from verify.frameworks.translation import claim_of, fan_dependent, same_law
+from verify.frameworks.translation import same_law
 
 paddle = pytest.importorskip("paddle")
 
@@ -140,20 +140,11 @@ def test_no_float16_kernel(init: object) -> None:
 
 def test_spell_round_trip() -> None:
     """Every claim Paddle can write has an exact `spell` offer, and the offer runs."""
-    missing = set()
-    for entry in adapter.entries():
-        claim = claim_of(entry)
-        if claim is None:
-            continue
-        offers = adapter.spell(claim, entry.role)
-        exact = [o for o in offers if same_law(o.claim, claim)]
-        if not exact:
-            missing.add(entry.name)
-            assert entry.role == "bias" and fan_dependent(claim), entry.name
-            continue
-        shape = entry.shapes[0][:1] if entry.role == "bias" else entry.shapes[0]
-        assert _drawn(exact[0].call, shape)(shape, 0).shape == shape, exact[0].call
+    found, missing = exact_spellings(adapter)
     assert missing == NO_EXACT_SPELLING
+    for entry, spelling in found:
+        shape = entry.shapes[0][:1] if entry.role == "bias" else entry.shapes[0]
+        assert _drawn(spelling.call, shape)(shape, 0).shape == shape, spelling.call
 
 
 @pytest.mark.parametrize("target", [SCHEMES["uniform_inv_sqrt"], SCHEMES["glorot_normal"],

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tests.verify.frameworks.shared import rows_of
+from tests.verify.frameworks.shared import exact_spellings, rows_of
 from verify import check
 from verify.frameworks.translation import claim_of, fan_dependent, same_law
 
@@ -134,22 +134,16 @@ def test_init_weight_vit_leaves_a_conv_bias_at_pytorchs_default() -> None:
 
 
 def test_spell_round_trip() -> None:
-    """Every claim timm can write has an exact `spell` offer, and the offer runs."""
+    """Every law timm can write has an exact `spell` offer, and the offer runs; timm has no
+    constant helper (its constants are PyTorch's)."""
     namespace = {"timm": SimpleNamespace(layers=adapter.helpers())}
-    missing = set()
-    for entry in adapter.entries():
-        claim = claim_of(entry)
-        if claim is None or entry.kind != "moments":
-            continue
-        offers = adapter.spell(claim, entry.role)
-        exact = [o for o in offers if same_law(o.claim, claim)]
-        if not exact:
-            missing.add(entry.name)
-            continue
+    found, missing = exact_spellings(adapter)
+    constants = {e.name for e in adapter.entries() if e.kind == "constant"}
+    assert missing == NO_EXACT_SPELLING | constants
+    for entry, spelling in found:
         tensor = torch.empty(entry.shapes[0])
-        eval(exact[0].call, {**namespace, "tensor": tensor})
-        assert torch.isfinite(tensor).all(), exact[0].call
-    assert missing == NO_EXACT_SPELLING
+        eval(spelling.call, {**namespace, "tensor": tensor})
+        assert torch.isfinite(tensor).all(), spelling.call
 
 
 def test_spelled_calls_draw_their_claims() -> None:

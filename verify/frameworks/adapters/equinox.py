@@ -30,9 +30,7 @@ from derive import (
     constant,
     fan_in,
     fan_out,
-    fixed_normal,
     fixed_truncated_normal,
-    fixed_uniform,
     variance_scaling,
 )
 from verify.frameworks.protocol import Entry, Spelling, fixed_law, literal
@@ -296,13 +294,12 @@ def _fixed(part: str, target: Scheme) -> list[Spelling]:
     uncorrected = ("truncated_normal(stddev) cuts N(0, stddev^2) at [lower, upper]*stddev "
                    "without correcting the variance")
     return [
-        Spelling(_call(part, f"normal(stddev={literal(sd)})", mean), fixed_normal(sd, mean),
-                 REPLACE_NOTE),
+        Spelling(_call(part, f"normal(stddev={literal(sd)})", mean), law.normal, REPLACE_NOTE),
         Spelling(_call(part, f"truncated_normal(stddev={literal(sigma)}{cut})", mean),
                  fixed_truncated_normal(sigma, _about(mean, k * sigma), mean),
                  f"{REPLACE_NOTE}; {uncorrected}"),
         Spelling(_call(part, f"uniform(scale={literal(2 * half)})", low),
-                 fixed_uniform(low, mean + half),
+                 law.uniform,
                  f"{REPLACE_NOTE}; jax's uniform(scale) draws U[0, scale)"
                  + ("" if low == 0 else ", shifted here")),
     ]

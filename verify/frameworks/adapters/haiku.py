@@ -282,11 +282,10 @@ def _fixed(target: Scheme) -> list[Spelling]:
     mean = float(target.mean)
     fixed = fixed_law(target)
     centre = {"mean": literal(mean)} if mean else {}
-    normal = fixed.sd
-    out = [Spelling(_call("RandomNormal", stddev=literal(normal), **centre),
-                    fixed_normal(normal, mean=mean))]
+    out = [Spelling(_call("RandomNormal", stddev=literal(fixed.sd), **centre), fixed.normal)]
     if target.distribution == "truncated_normal":
-        sigma, cut = target.sigma_at(1, 1), float(target.truncation)  # type: ignore[arg-type]
+        sigma, cut = fixed.sigma, fixed.k
+        assert cut is not None
         try:
             law = fixed_truncated_normal(sigma, bounds=(mean - cut * sigma, mean + cut * sigma),
                                          mean=mean)
@@ -299,9 +298,8 @@ def _fixed(target: Scheme) -> list[Spelling]:
     cuts = {} if cut == 2 else {"lower": literal(-cut), "upper": literal(cut)}
     out.append(Spelling(_call("TruncatedNormal", stddev=literal(sigma), **centre, **cuts), law,
                         "stddev is the sigma before the cut at mean +- lower/upper * stddev"))
-    low, high = mean - fixed.half, mean + fixed.half
-    out.append(Spelling(_call("RandomUniform", minval=literal(low), maxval=literal(high)),
-                        fixed_uniform(low, high)))
+    out.append(Spelling(_call("RandomUniform", minval=literal(fixed.low),
+                              maxval=literal(fixed.high)), fixed.uniform))
     return out
 
 

@@ -169,7 +169,7 @@ def spell(target: Scheme, role: str) -> list[Spelling]:
                          fixed_uniform(0, width), "JAX's uniform(scale) draws U[0, scale)")]
     law = fixed_law(target)
     sd, width = law.sd, 2 * law.half
-    out = [Spelling(f"jax.nn.initializers.normal(stddev={literal(sd)})", fixed_normal(sd)),
+    out = [Spelling(f"jax.nn.initializers.normal(stddev={literal(sd)})", law.normal),
            Spelling(f"jax.nn.initializers.uniform(scale={literal(width)})",
                     fixed_uniform(0, width), "JAX's uniform(scale) draws U[0, scale)")]
     if target.distribution == "truncated_normal":

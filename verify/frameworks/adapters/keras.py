@@ -127,12 +127,11 @@ def spell(target: Scheme, role: str) -> list[Spelling]:
     if target.variance == 0:
         return [Spelling(f"keras.initializers.Constant({literal(mean)})", constant(mean))]
     law = fixed_law(target)
-    sd, half = law.sd, law.half
     at = f"mean={literal(mean)}, " if mean else ""
-    out = [Spelling(f"keras.initializers.RandomNormal({at}stddev={literal(sd)})",
-                    fixed_normal(sd, mean)),
-           Spelling(f"keras.initializers.RandomUniform({literal(mean - half)}, "
-                    f"{literal(mean + half)})", fixed_uniform(mean - half, mean + half))]
+    out = [Spelling(f"keras.initializers.RandomNormal({at}stddev={literal(law.sd)})",
+                    law.normal),
+           Spelling(f"keras.initializers.RandomUniform({literal(law.low)}, {literal(law.high)})",
+                    law.uniform)]
     if target.distribution == "truncated_normal":
         sigma = law.sigma
         assert sigma is not None

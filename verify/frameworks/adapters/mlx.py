@@ -337,13 +337,10 @@ def _fan_spellings(target: Scheme) -> list[Spelling]:
 def _fixed_spellings(target: Scheme) -> list[Spelling]:
     """normal(mean, std) and uniform(low, high) of the target's mean and variance."""
     law = fixed_law(target)
-    mean, std, half = law.mean, law.sd, law.half
-    low, high = mean - half, mean + half
-    loc = f"mean={literal(mean)}, " if mean else ""
-    return [Spelling(f"mlx.nn.init.normal({loc}std={literal(std)})(w)",
-                     fixed_normal(std, mean)),
-            Spelling(f"mlx.nn.init.uniform(low={literal(low)}, high={literal(high)})(w)",
-                     fixed_uniform(low, high))]
+    loc = f"mean={literal(law.mean)}, " if law.mean else ""
+    return [Spelling(f"mlx.nn.init.normal({loc}std={literal(law.sd)})(w)", law.normal),
+            Spelling(f"mlx.nn.init.uniform(low={literal(law.low)}, high={literal(law.high)})(w)",
+                     law.uniform)]
 
 
 def spell(target: Scheme, role: str) -> list[Spelling]:

@@ -444,11 +444,9 @@ def _fixed(target: Scheme) -> list[Spelling]:
     if target.variance == 0:
         return [Spelling(f"{API}Constant({literal(mean)})", constant(mean))]
     law = fixed_law(target)
-    sd, half = law.sd, law.half
     at = f"mean={literal(mean)}, " if mean else ""
-    out = [Spelling(f"{API}Normal({at}std={literal(sd)})", fixed_normal(sd, mean)),
-           Spelling(f"{API}Uniform({literal(mean - half)}, {literal(mean + half)})",
-                    fixed_uniform(mean - half, mean + half))]
+    out = [Spelling(f"{API}Normal({at}std={literal(law.sd)})", law.normal),
+           Spelling(f"{API}Uniform({literal(law.low)}, {literal(law.high)})", law.uniform)]
     if target.distribution == "truncated_normal":
         sigma, bound = law.sigma, law.bound
         assert sigma is not None and bound is not None

@@ -322,13 +322,10 @@ def _fixed_offers(target: Scheme, shape: str) -> list[Spelling]:
             mean, f"Tensor.full({full}, {literal(mean)})")
         return [Spelling(call, constant(mean))]
     law = fixed_law(target)
-    sigma = law.sd
-    low, high = mean - law.half, mean + law.half
     where = f", mean={literal(mean)}" if mean else ""
-    return [Spelling(f"Tensor.normal({shape}{where}, std={literal(sigma)})",
-                     fixed_normal(sigma, mean=mean)),
-            Spelling(f"Tensor.uniform({shape}, low={literal(low)}, high={literal(high)})",
-                     fixed_uniform(low, high))]
+    return [Spelling(f"Tensor.normal({shape}{where}, std={literal(law.sd)})", law.normal),
+            Spelling(f"Tensor.uniform({shape}, low={literal(law.low)}, high={literal(law.high)})",
+                     law.uniform)]
 
 
 def spell(target: Scheme, role: str) -> list[Spelling]:

@@ -260,12 +260,10 @@ def _fixed(target: Scheme) -> list[Spelling]:
     if target.variance == 0:
         return [Spelling(f"torch.nn.init.constant_(w, {literal(mean)})", constant(mean))]
     law = fixed_law(target)
-    sd, half = law.sd, law.half
     at = f"mean={literal(mean)}, " if mean else ""
-    out = [Spelling(f"torch.nn.init.normal_(w, {at}std={literal(sd)})",
-                    fixed_normal(sd, mean)),
-           Spelling(f"torch.nn.init.uniform_(w, a={literal(mean - half)}, "
-                    f"b={literal(mean + half)})", fixed_uniform(mean - half, mean + half))]
+    out = [Spelling(f"torch.nn.init.normal_(w, {at}std={literal(law.sd)})", law.normal),
+           Spelling(f"torch.nn.init.uniform_(w, a={literal(law.low)}, b={literal(law.high)})",
+                    law.uniform)]
     if target.distribution == "truncated_normal":
         sigma, bound = law.sigma, law.bound
         assert sigma is not None and bound is not None
