@@ -293,17 +293,18 @@ def write(out: Path) -> list[Path]:
     return written + [draw(out / name) for name, draw in figures.items()]
 
 
-def main(argv: list[str] | None = None) -> int:
+def generate(module: str, description: str, write: Callable[[Path], list[Path]],
+             argv: list[str] | None = None) -> int:
+    """`python -m MODULE [OUT]`: re-start with the kernels pinned, then `write(OUT)`; one
+    line and exit code 1 for a missing extra, 2 for a folder that cannot be written."""
     if any(os.environ.get(k) != v for k, v in PINNED_KERNELS.items()):
         # the kernels are chosen when numpy loads: start again with them pinned
-        os.execve(sys.executable, [sys.executable, "-m", "initproof.experiments",
+        os.execve(sys.executable, [sys.executable, "-m", module,
                                    *(sys.argv[1:] if argv is None else argv)],
                   {**os.environ, **PINNED_KERNELS})
-    parser = argparse.ArgumentParser(prog="python -m initproof.experiments",
-                                     description="Run the classic experiments and write their "
-                                                 "document and figures.")
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     parser.add_argument("out", nargs="?", type=Path, default=Path("docs/experiments"),
-                        help="folder to write README.md and the figures to "
+                        help="folder to write the document and its figures to "
                              "(default: %(default)s)")
     args = parser.parse_args(argv)
     try:
@@ -319,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"initproof: cannot write to {args.out}: {e.strerror or e}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return generate("initproof.experiments",
+                    "Run the classic experiments and write their document and figures.",
+                    write, argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ INSTALL = {"torch": "make frameworks (torch==2.13.0 first)", "jax": "make framew
            "flax": "make frameworks", "keras": "make frameworks", "transformers": "make frameworks",
            "haiku": "make frameworks", "equinox": "make frameworks", "tinygrad": "make frameworks",
            "timm": "make frameworks", "mlx": "make frameworks", "paddle": "make frameworks",
-           "matplotlib": "pip install 'initproof[plot]'"}
+           "matplotlib": "pip install 'initproof[plot]'",
+           "distributed": "pip install 'initproof[sweep]'"}
 
 
 def missing(*modules: str) -> list[str]:
