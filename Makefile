@@ -39,6 +39,7 @@ docs: $(VENV)/.installed
 	$(BIN)/python -m initproof.extras "make docs" torch jax flax keras matplotlib transformers haiku equinox tinygrad timm mlx paddle
 	$(BIN)/initproof derive --out docs/derivations
 	$(BIN)/python -m initproof.experiments docs/experiments
+	$(BIN)/python -m initproof.theory docs/experiments
 	KERAS_BACKEND=numpy $(BIN)/initproof crosscheck torch jax keras haiku equinox tinygrad timm mlx paddle --out docs/crosscheck.md
 	$(BIN)/python -m initproof.audits docs/audit.md
 

@@ -25,6 +25,7 @@ from derive.proofs import (
     derivations,
     preactivation_variance,
     product_variance,
+    residual,
     symmetry,
     truncated_normal,
     uniform,
@@ -65,7 +66,7 @@ __all__ = [
     "derivations", "derivative", "display_form", "exact_gain", "exact_moment", "fan_in",
     "fan_out", "fixed_normal", "fixed_truncated_normal", "fixed_uniform", "form", "latex",
     "layer_factor_at", "leaky_he_scale", "modulus_law", "parse_scheme", "preactivation_variance",
-    "product_variance",
+    "product_variance", "residual",
     "selu_constants", "slope", "solve_one", "symmetry", "truncated_normal", "uniform",
     "variance_scaling", "z",
 ]

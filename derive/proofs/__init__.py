@@ -7,6 +7,7 @@ from derive.proofs.conditions import conditions
 from derive.proofs.depth import depth
 from derive.proofs.preactivation import preactivation_variance
 from derive.proofs.product_variance import product_variance
+from derive.proofs.residual import residual
 from derive.proofs.symmetry import symmetry
 from derive.proofs.truncated_normal import truncated_normal
 from derive.proofs.uniform import uniform
@@ -15,8 +16,10 @@ from derive.proofs.uniform import uniform
 def derivations() -> list[Derivation]:
     """The derivations, in the order each builds on the ones before."""
     return [product_variance(), preactivation_variance(), activations(), depth(),
-            conditions(), uniform(), truncated_normal(), symmetry(), complex_weights()]
+            conditions(), uniform(), truncated_normal(), symmetry(), complex_weights(),
+            residual()]
 
 
 __all__ = ["activations", "complex_weights", "conditions", "depth", "derivations",
-           "preactivation_variance", "product_variance", "symmetry", "truncated_normal", "uniform"]
+           "preactivation_variance", "product_variance", "residual", "symmetry",
+           "truncated_normal", "uniform"]

@@ -9,6 +9,11 @@ stored φ'(z_l) when backward=True, plus four working arrays of at most
 max(batch, n)·n values, 4096 values per layer kept for histograms and under
 0.1 MiB of small objects; with
 backward=False only one layer is held at a time.
+
+With `residual` (see `verify.propagation.residual`) the depth counts blocks
+x_l = x_{l−1} + α·F_l(x_{l−1}) (or F_l(LN(x_{l−1})) with pre-normalization), each branch
+F_l being `branch_depth` square layers with φ between them and the last one linear; the
+statistics are the stream's x_l, forward only (grad_var is None).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import numpy as np
 
 from derive import ACTIVATIONS as ACTIVATION_NAMES
 from verify.propagation.profile import Profile, layer_widths
-from verify.propagation.quadrature import activation
+from verify.propagation.quadrature import Activation, activation
+from verify.propagation.residual import Residual, layer_norm
 from verify.sampling import child_seeds, initializer
 
 Progress = Callable[[int, int], None]
@@ -36,10 +42,12 @@ def _mean_var(a: np.ndarray) -> tuple[float, float]:
 
 def propagate(init: object, activation_name: str, *, depth: int, width: int | Sequence[int],
               batch: int, seed: int = 0, backward: bool = True, bias: float = 0.0,
-              slope: float = 0.01, progress: Progress | None = None) -> Profile:
+              slope: float = 0.01, progress: Progress | None = None,
+              residual: Residual | None = None) -> Profile:
     """Run `batch` unit-Gaussian inputs through the net; weights W_l of shape (n_l, n_{l−1}).
 
-    `bias` is the standard deviation σ_b of b_l ~ N(0, σ_b²) (0: no bias).
+    `bias` is the standard deviation σ_b of b_l ~ N(0, σ_b²) (0: no bias). With `residual`
+    the net is a stack of `depth` residual blocks (see the module's docstring).
 
     >>> p = propagate("he_normal", "relu", depth=3, width=256, batch=64, seed=0)
     >>> [round(float(v), 1) for v in p.var]
@@ -57,6 +65,8 @@ def propagate(init: object, activation_name: str, *, depth: int, width: int | Se
     widths = layer_widths(width, depth)
     phi = activation(activation_name, slope)
     sampler = initializer(init)
+    if residual is not None:
+        return _residual(sampler, phi, residual, widths, batch, seed, bias, progress)
     input_seed, grad_seed, bias_seed, *layer_seeds = child_seeds(seed, depth + 3)
     bias_rng = np.random.default_rng(bias_seed)
 
@@ -93,3 +103,35 @@ def propagate(init: object, activation_name: str, *, depth: int, width: int | Se
                 progress(2 * depth - l + 1, 2 * depth)
     return Profile("measured", activation_name, widths, stats[:, 0], stats[:, 1], stats[:, 2],
                    grad_var, values=values)
+
+
+def _residual(sampler: Callable, phi: Activation, residual: Residual, widths: tuple[int, ...],
+              batch: int, seed: int, bias: float, progress: Progress | None) -> Profile:
+    """The stream of `len(widths) − 1` residual blocks; every layer is n × n."""
+    if not isinstance(residual, Residual):
+        raise TypeError(f"residual must be a Residual, got {residual!r}")
+    if len(set(widths)) != 1:
+        raise ValueError(f"a residual stream keeps one width, got {widths}")
+    n, depth, m = widths[0], len(widths) - 1, residual.branch_depth
+    input_seed, _, bias_seed, *layer_seeds = child_seeds(seed, depth * m + 3)
+    bias_rng = np.random.default_rng(bias_seed)
+    x = np.random.default_rng(input_seed).standard_normal((batch, n))
+    stats, values = np.empty((depth, 3)), []
+    for l in range(depth):
+        h = layer_norm(x) if residual.prenorm else x
+        for j in range(m):
+            w = np.asarray(sampler((n, n), layer_seeds[l * m + j]), dtype=np.float64)
+            if w.shape != (n, n):
+                raise ValueError(f"init returned shape {w.shape} for ({n}, {n})")
+            h = h @ w.T
+            if bias:
+                h += bias_rng.normal(0.0, bias, n)
+            h = phi(h) if j < m - 1 else h
+        x = x + residual.multiplier * h
+        mean, var = _mean_var(x)
+        stats[l] = mean, np.sqrt(var), var
+        values.append(x.ravel()[:HISTOGRAM_VALUES].copy())
+        if progress is not None:
+            progress(l + 1, depth)
+    return Profile("measured", phi.name, widths, stats[:, 0], stats[:, 1], stats[:, 2], None,
+                   values=values)
