@@ -29,6 +29,7 @@ from derive.proofs import (
     symmetry,
     truncated_normal,
     uniform,
+    width_scaling,
 )
 from derive.proofs.activations import slope, z
 from derive.proofs.depth import layer_factor_at
@@ -68,5 +69,5 @@ __all__ = [
     "layer_factor_at", "leaky_he_scale", "modulus_law", "parse_scheme", "preactivation_variance",
     "product_variance", "residual",
     "selu_constants", "slope", "solve_one", "symmetry", "truncated_normal", "uniform",
-    "variance_scaling", "z",
+    "variance_scaling", "width_scaling", "z",
 ]

@@ -21,6 +21,7 @@ _HOME = {
     "Comparison": "verify.propagation", "Gain": "verify.propagation",
     "propagate": "verify.propagation", "predict": "verify.propagation",
     "compare": "verify.propagation", "gain": "verify.propagation",
+    "coord_check": "verify.width_scaling", "CoordCheck": "verify.width_scaling",
     "Residual": "verify.propagation", "predict_residual": "verify.propagation",
     "Adapter": "verify.frameworks", "Entry": "verify.frameworks", "Row": "verify.frameworks",
     "Candidate": "verify.frameworks", "crosscheck": "verify.frameworks",

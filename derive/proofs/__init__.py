@@ -11,15 +11,16 @@ from derive.proofs.residual import residual
 from derive.proofs.symmetry import symmetry
 from derive.proofs.truncated_normal import truncated_normal
 from derive.proofs.uniform import uniform
+from derive.proofs.width_scaling import width_scaling
 
 
 def derivations() -> list[Derivation]:
     """The derivations, in the order each builds on the ones before."""
     return [product_variance(), preactivation_variance(), activations(), depth(),
             conditions(), uniform(), truncated_normal(), symmetry(), complex_weights(),
-            residual()]
+            residual(), width_scaling()]
 
 
 __all__ = ["activations", "complex_weights", "conditions", "depth", "derivations",
            "preactivation_variance", "product_variance", "residual", "symmetry",
-           "truncated_normal", "uniform"]
+           "truncated_normal", "uniform", "width_scaling"]
