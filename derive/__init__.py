@@ -16,7 +16,7 @@ from derive.activation_forms import (
 )
 from derive.derivation import Derivation, Step, StepError, chain, solve_one
 from derive.expressions import CONSTRUCTORS, parse_scheme
-from derive.notation import E, Var, fan_in, fan_out, latex
+from derive.notation import E, Var, fan_in, fan_out, latex, text
 from derive.proofs import (
     activations,
     complex_weights,
@@ -34,8 +34,10 @@ from derive.proofs import (
 from derive.proofs.activations import slope, z
 from derive.proofs.depth import layer_factor_at
 from derive.render import (
+    CORRECTION_SYMBOL,
     catalogue_latex,
     catalogue_markdown,
+    correction_definition,
     derivation_latex,
     derivation_markdown,
     display_form,
@@ -58,16 +60,16 @@ from derive.schemes import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "CONSTRUCTORS", "DISTRIBUTIONS", "EXACT", "MODES", "SCHEMES",
-    "Derivation", "E",
+    "ACTIVATIONS", "CONSTRUCTORS", "CORRECTION_SYMBOL", "DISTRIBUTIONS", "EXACT", "MODES",
+    "SCHEMES", "Derivation", "E",
     "ModulusLaw", "Scheme", "Step", "StepError", "Var", "activations", "catalogue_latex",
     "catalogue_markdown", "chain", "complex_variance", "complex_weights", "conditions",
     "constant",
-    "correction", "depth", "derivation_latex", "derivation_markdown",
+    "correction", "correction_definition", "depth", "derivation_latex", "derivation_markdown",
     "derivations", "derivative", "display_form", "exact_gain", "exact_moment", "fan_in",
     "fan_out", "fixed_normal", "fixed_truncated_normal", "fixed_uniform", "form", "latex",
     "layer_factor_at", "leaky_he_scale", "modulus_law", "parse_scheme", "preactivation_variance",
     "product_variance", "residual",
-    "selu_constants", "slope", "solve_one", "symmetry", "truncated_normal", "uniform",
+    "selu_constants", "slope", "solve_one", "symmetry", "text", "truncated_normal", "uniform",
     "variance_scaling", "width_scaling", "z",
 ]

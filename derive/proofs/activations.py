@@ -48,8 +48,8 @@ def activations() -> Derivation:
         Step(sp.tanh(z) ** 2, z**2 - 2 * z**4 / 3 + sp.O(z**6), "square of the series"),
         Step(GaussianE(z - z**3 / 3, z, q), 0, "odd Gaussian moments vanish"),
         Step(GaussianE(z**2 - 2 * z**4 / 3, z, q), q - 2 * q**2,
-             "Gaussian moments $E[z^2] = q$, $E[z^4] = 3q^2$"),
-        Step(GaussianE(relu(z) ** 2, z, q), half, "$relu(z) = 0$ for $z < 0$"),
+             "Gaussian moments $\\mathbb{E}[z^2] = q$, $\\mathbb{E}[z^4] = 3q^2$"),
+        Step(GaussianE(relu(z) ** 2, z, q), half, "$\\operatorname{relu}(z) = 0$ for $z < 0$"),
         Step(half, q / 2, "half of the Gaussian second moment"),
         Step(GaussianE(leaky_relu(z, slope) ** 2, z, q), (1 + slope**2) * q / 2,
              "both half-lines, the negative one scaled by $\\alpha^2$"),
@@ -60,12 +60,12 @@ def activations() -> Derivation:
         summary=(
             "For a zero-mean Gaussian pre-activation $z$ with variance $q$: "
             "tanh has slope 1 at the origin, so for small $q$ the activation "
-            "$a = \\tanh(z)$ has mean 0 and $E[a^2] = q - 2q^2 + O(q^3)$, "
-            "that is $Var(a) \\approx Var(z)$. "
-            "ReLU keeps half of the second moment, $E[relu(z)^2] = q/2$, "
+            "$a = \\tanh(z)$ has mean 0 and $\\mathbb{E}[a^2] = q - 2q^2 + O(q^3)$, "
+            "that is $\\operatorname{Var}(a) \\approx \\operatorname{Var}(z)$. "
+            "ReLU keeps half of the second moment, $\\mathbb{E}[\\operatorname{relu}(z)^2] = q/2$, "
             "and leaky ReLU with slope $\\alpha$ keeps $(1 + \\alpha^2)/2$ of it."
         ),
-        assumptions=("$z \\sim N(0, q)$: zero mean, variance $q$.",
+        assumptions=("$z \\sim \\mathcal{N}(0, q)$: zero mean, variance $q$.",
                      "The leaky ReLU slope $\\alpha$ is positive."),
         steps=steps,
         results={

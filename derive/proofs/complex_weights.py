@@ -7,6 +7,7 @@ from functools import cache
 import sympy as sp
 
 from derive.derivation import Derivation, Step, chain, solve_one
+from derive.notation import EXPECT
 
 r = sp.Symbol("r", positive=True)
 t = sp.Symbol("t", positive=True)
@@ -32,9 +33,10 @@ def complex_weights() -> Derivation:
         Step(normal_cdf, 1 - sp.exp(-t / v),
              "circular normal: density $e^{-|w|^2/v}/(\\pi v)$, integrate over the disk "
              "$|w| \\le \\sqrt{t}$ in polar coordinates: $|w|^2/v \\sim \\mathrm{Exp}(1)$"),
-        Step(disk_power, R**2 / 2, "uniform on the disk of radius $R$: $E|w|^2$"),
+        Step(disk_power, R**2 / 2, "uniform on the disk of radius $R$: $\\mathbb{E}|w|^2$"),
         Step(R, sp.sqrt(2 * v), "solve $R^2/2 = v$", {R: radius}),
-        Step(disk_cdf, t / R**2, "$P(|w|^2 \\le t)$ on the disk: $|w|^2/v \\sim U(0, 2)$"),
+        Step(disk_cdf, t / R**2,
+             "$\\mathbb{P}(|w|^2 \\le t)$ on the disk: $|w|^2/v \\sim U(0, 2)$"),
         *chain(cut_mean, (mean, "$|w|^2/\\sigma^2 \\sim \\mathrm{Exp}(1)$ kept where it is "
                                 "at most $K = k^2$: its mean $m(K)$")),
         Step(s2, v / mean, "solve $\\sigma^2 m(K) = v$: the corrected cut normal",
@@ -45,16 +47,18 @@ def complex_weights() -> Derivation:
         title="Complex weights: the modulus laws",
         summary=(
             "A complex initializer is circular: its phase is uniform and independent of its "
-            "modulus, and $E|w|^2$ plays the role of the variance $v$. The circular normal "
+            f"modulus, and ${EXPECT}|w|^2$ plays the role of the variance $v$. "
+            "The circular normal "
             "(real and imaginary parts independent, each of variance $v/2$) has "
-            "$|w|^2/v \\sim \\mathrm{Exp}(1)$; the uniform law on a disk reaches $E|w|^2 = v$ "
+            "$|w|^2/v \\sim \\mathrm{Exp}(1)$; the uniform law on a disk reaches "
+            f"${EXPECT}|w|^2 = v$ "
             "at radius $\\sqrt{2v}$, where $|w|^2/v \\sim U(0, 2)$; the normal cut at "
             "$|w| \\le k\\sigma$ keeps $|w|^2/\\sigma^2 \\sim \\mathrm{Exp}(1)$ below "
-            "$K = k^2$, of mean $m(K)$, so $\\sigma^2 = v/m(K)$ gives $E|w|^2 = v$."
+            "$K = k^2$, of mean $m(K)$, so $\\sigma^2 = v/m(K)$ gives $\\mathbb{E}|w|^2 = v$."
         ),
         assumptions=(
             "The phase of $w$ is uniform on $[0, 2\\pi)$ and independent of $|w|$.",
-            "The truncated law is the circular normal of $E|w|^2 = \\sigma^2$ kept where "
+            "The truncated law is the circular normal of $\\mathbb{E}|w|^2 = \\sigma^2$ kept where "
             "$|w| \\le k\\sigma$.",
         ),
         steps=steps,

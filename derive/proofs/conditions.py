@@ -7,7 +7,7 @@ from functools import cache
 import sympy as sp
 
 from derive.derivation import Derivation, Step, solve_one
-from derive.notation import E, Var, fan_in, fan_out
+from derive.notation import EXPECT, FAN_IN, FAN_OUT, VAR, E, Var, fan_in, fan_out
 from derive.proofs.activations import activations, slope
 from derive.proofs.preactivation import a, n, preactivation_variance, w
 from derive.proofs.product_variance import product_rule
@@ -33,36 +33,37 @@ def conditions() -> Derivation:
     he = solve_one(fan_in * Var(w) * relu_ratio - 1, Var(w))
     leaky = solve_one(fan_in * Var(w) * leaky_ratio - 1, Var(w))
     steps = (
-        Step(Var(z), fan_in * Var(w) * Var(a), "forward: one layer (2) sums fan_in terms",
+        Step(Var(z), fan_in * Var(w) * Var(a), f"forward: one layer (2) sums ${FAN_IN}$ terms",
              {Var(z): one_layer.subs(n, fan_in)}),
-        Step(Var(w), 1 / fan_in, "$Var(z) = Var(a)$ requires $fan_{in} Var(w) = 1$",
+        Step(Var(w), 1 / fan_in, f"${VAR}(z) = {VAR}(a)$ requires ${FAN_IN} {VAR}(w) = 1$",
              {Var(w): forward}),
         Step(Var(g_a), fan_out * Var(w) * Var(g_z),
-             "backward: an input's gradient sums fan_out terms (2)",
+             f"backward: an input's gradient sums ${FAN_OUT}$ terms (2)",
              {Var(g_a): one_layer.subs({n: fan_out, a: g_z})}),
-        Step(Var(w), 1 / fan_out, "$Var(g_a) = Var(g_z)$ requires $fan_{out} Var(w) = 1$",
+        Step(Var(w), 1 / fan_out,
+             f"${VAR}(g_a) = {VAR}(g_z)$ requires ${FAN_OUT} {VAR}(w) = 1$",
              {Var(w): backward}),
         Step(harmonic, 2 / (fan_in + fan_out),
              "compromise: the harmonic mean of the two conditions", means),
         Step(geometric, 1 / sp.sqrt(fan_in * fan_out), "or their geometric mean", means),
         Step(Var(z), fan_in * Var(w) * E(a**2),
-             "ReLU inputs have $E[a] \\neq 0$: (1) with $E[w] = 0$",
+             f"ReLU inputs have ${EXPECT}[a] \\neq 0$: (1) with ${EXPECT}[w] = 0$",
              {Var(z): relu_input, E(a**2): Var(a) + E(a) ** 2}),
         Step(fan_in * Var(w) * E(a**2), fan_in * Var(w) * Var(z_prev) / 2,
-             "ReLU half-moment (3): $E[a^2] = Var(z_{prev})/2$",
+             f"ReLU half-moment (3): ${EXPECT}[a^2] = {VAR}(z_{{\\mathrm{{prev}}}})/2$",
              {E(a**2): relu_ratio * Var(z_prev)}),
-        Step(Var(w), 2 / fan_in, "He: $fan_{in} Var(w)/2 = 1$", {Var(w): he}),
+        Step(Var(w), 2 / fan_in, f"He: ${FAN_IN} {VAR}(w)/2 = 1$", {Var(w): he}),
         Step(Var(w), 2 / ((1 + slope**2) * fan_in),
-             "leaky ReLU: $fan_{in} Var(w) (1 + \\alpha^2)/2 = 1$", {Var(w): leaky}),
+             f"leaky ReLU: ${FAN_IN} {VAR}(w) (1 + \\alpha^2)/2 = 1$", {Var(w): leaky}),
     )
     return Derivation(
         key="conditions",
         title="Conditions: forward, backward, their compromise, and He",
         summary=(
-            "A layer preserves the variance of its signal when $fan_{in} Var(w) = 1$ and "
-            "of its back-propagated gradient when $fan_{out} Var(w) = 1$. Both hold only "
+            f"A layer preserves the variance of its signal when ${FAN_IN} {VAR}(w) = 1$ and "
+            f"of its back-propagated gradient when ${FAN_OUT} {VAR}(w) = 1$. Both hold only "
             "when the fans are equal; Glorot and Bengio take the harmonic mean of the two "
-            "variances, which is $1/Var(w) = (fan_{in} + fan_{out})/2$. "
+            f"variances, which is $1/{VAR}(w) = ({FAN_IN} + {FAN_OUT})/2$. "
             "Behind a ReLU only half of the second moment survives, and He et al. double "
             "the variance to make up for it."
         ),

@@ -7,7 +7,7 @@ from functools import cache
 import sympy as sp
 
 from derive.derivation import Derivation, Step
-from derive.notation import Var
+from derive.notation import VAR, Var
 from derive.proofs.preactivation import a as input_symbol
 from derive.proofs.preactivation import n as width_symbol
 from derive.proofs.preactivation import preactivation_variance
@@ -55,7 +55,7 @@ def depth() -> Derivation:
              "definition of the product: its last factor split off",
              {layer_factor(L) * depth_product(L - 1): depth_product(L)}),
         Step(depth_product(L) * Var(x), factor**L * Var(x),
-             "equal layers: $n_{l-1} Var(W_l) = k$", {layer_factor(layer): factor}),
+             f"equal layers: $n_{{l-1}} {VAR}(W_l) = k$", {layer_factor(layer): factor}),
         Step(factor**L, 0, "$k < 1$ (write $k = 1/(1+t)$, $t > 0$): vanishes",
              {factor: 1 / (1 + t)}, limit=L),
         Step(factor**L, 1, "$k = 1$: preserved", {factor: 1}, limit=L),
@@ -73,14 +73,14 @@ def depth() -> Derivation:
         title="Through depth: the product over layers",
         summary=(
             "Stacking layers in the linear regime multiplies the variance by "
-            "$k_l = n_{l-1} Var(W_l)$ at every layer, with $a_0 = x$. "
+            f"$k_l = n_{{l-1}} {VAR}(W_l)$ at every layer, with $a_0 = x$. "
             "Over many layers the product vanishes, is preserved or explodes as the factor "
             "is below, at or above one. With the identity example, two units per layer and "
             "$W_l = cI$ for the $L - 1$ hidden layers, the output is $c^{L-1} W_L x$: "
             "signal and gradients grow or shrink exactly geometrically."
         ),
         assumptions=("Every layer satisfies the assumptions of (2).",
-                     "Activations are in the linear regime: $Var(a_l) = Var(z_l)$."),
+                     f"Activations are in the linear regime: ${VAR}(a_l) = {VAR}(z_l)$."),
         steps=steps,
         results={"variance": depth_product(L) * Var(x), "identity_gain": c ** (L - 1)},
     )

@@ -7,7 +7,7 @@ from functools import cache
 import sympy as sp
 
 from derive.derivation import Derivation, chain
-from derive.notation import E, Var
+from derive.notation import EXPECT, E, Var
 from derive.proofs.product_variance import product_rule
 
 w, a = sp.symbols("w a")
@@ -27,7 +27,7 @@ def preactivation_variance() -> Derivation:
         (n * Var(w * a), "i.i.d. terms", {Var(wj * aj): Var(w * a)}),
         (n * product_rule(w, a), "variance of a product (1): $w$ independent of $a$",
          {Var(w * a): product_rule(w, a)}),
-        (n * Var(w) * Var(a), "zero means: $E[w] = E[a] = 0$", {E(w): 0, E(a): 0}),
+        (n * Var(w) * Var(a), f"zero means: ${EXPECT}[w] = {EXPECT}[a] = 0$", {E(w): 0, E(a): 0}),
     )
     return Derivation(
         key="preactivation-variance",

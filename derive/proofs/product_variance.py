@@ -7,7 +7,7 @@ from functools import cache
 import sympy as sp
 
 from derive.derivation import Derivation, chain
-from derive.notation import E, Var
+from derive.notation import EXPECT, VAR, E, Var
 
 X, Y = sp.symbols("X Y")
 
@@ -28,21 +28,22 @@ def product_variance() -> Derivation:
         (E(X**2) * E(Y**2) - E(X) ** 2 * E(Y) ** 2, "independence",
          {E(X * Y): E(X) * E(Y), E(X**2 * Y**2): E(X**2) * E(Y**2)}),
         ((Var(X) + E(X) ** 2) * (Var(Y) + E(Y) ** 2) - E(X) ** 2 * E(Y) ** 2,
-         "$E[U^2] = Var(U) + E[U]^2$",
+         f"${EXPECT}[U^2] = {EXPECT}[U]^2 + {VAR}(U)$",
          {E(X**2): Var(X) + E(X) ** 2, E(Y**2): Var(Y) + E(Y) ** 2}),
         (general, "expand"),
-        (Var(X) * Var(Y), "zero means: $E[X] = E[Y] = 0$", {E(X): 0, E(Y): 0}),
+        (Var(X) * Var(Y), f"zero means: ${EXPECT}[X] = {EXPECT}[Y] = 0$", {E(X): 0, E(Y): 0}),
     )
     return Derivation(
         key="product-variance",
         title="Variance of a product of independent factors",
         summary=(
             "For independent $X$ and $Y$ the moments of the product factor: "
-            "$E[XY] = E[X]E[Y]$ and $E[X^2Y^2] = E[X^2]E[Y^2]$. "
+            f"${EXPECT}[XY] = {EXPECT}[X] {EXPECT}[Y]$ and "
+            f"${EXPECT}[X^2 Y^2] = {EXPECT}[X^2] {EXPECT}[Y^2]$. "
             "Writing each second moment as variance plus squared mean gives the product rule."
         ),
         assumptions=("$X$ and $Y$ are independent.",
-                     "For the last line only: $E[X] = E[Y] = 0$."),
+                     f"For the last line only: ${EXPECT}[X] = {EXPECT}[Y] = 0$."),
         steps=tuple(steps),
         results={"general": general, "zero_mean": Var(X) * Var(Y)},
     )

@@ -54,8 +54,9 @@ def _block_steps() -> list[Step]:
          {E((xp + alpha * f) ** 2): square, E(xp + alpha * f): E(xp) + alpha * E(f)}),
         (E(xp**2) - E(xp) ** 2 + alpha**2 * E(f**2),
          "the branch has zero mean and is uncorrelated with the stream: "
-         "$E[F_l] = 0$, $E[x_{l-1} F_l] = 0$", {E(f): 0, E(xp * f): 0}),
-        (Var(xp) + alpha**2 * Var(f), "$E[U^2] = Var(U) + E[U]^2$, $E[F_l] = 0$",
+         "$\\mathbb{E}[F_l] = 0$, $\\mathbb{E}[x_{l-1} F_l] = 0$", {E(f): 0, E(xp * f): 0}),
+        (Var(xp) + alpha**2 * Var(f), "$\\mathbb{E}[U^2] = \\operatorname{Var}(U) + "
+                                      "\\mathbb{E}[U]^2$, $\\mathbb{E}[F_l] = 0$",
          {E(xp**2): Var(xp) + E(xp) ** 2, E(f**2): Var(f)}),
     )
 
@@ -67,7 +68,8 @@ def _depth_steps() -> tuple[list[Step], sp.Expr, sp.Expr]:
     prenorm = Var(x[0]) + L * alpha**2 * v
     steps = [
         Step(one, (1 + alpha**2 * k) * Var(x[l - 1]),
-             "no normalization, branch gain $k$: $Var(F_l) = k Var(x_{l-1})$",
+             "no normalization, branch gain $k$: $\\operatorname{Var}(F_l) = k "
+             "\\operatorname{Var}(x_{l-1})$",
              {Var(F[l]): k * Var(x[l - 1])}),
         Step((1 + alpha**2 * k) * Var(x[L - 1]), plain,
              "induction hypothesis for $L - 1$ blocks",
@@ -77,12 +79,13 @@ def _depth_steps() -> tuple[list[Step], sp.Expr, sp.Expr]:
         Step(plain / Var(x[0]), sp.oo, "for every $\\alpha > 0$, $k > 0$: explodes with $L$",
              limit=L),
         Step(one, Var(x[l - 1]) + alpha**2 * v,
-             "pre-normalization: $LN(x_{l-1})$ has unit variance, so $Var(F_l) = v$",
+             "pre-normalization: $\\operatorname{LN}(x_{l-1})$ has unit variance, so "
+             "$\\operatorname{Var}(F_l) = v$",
              {Var(F[l]): v}),
         Step(Var(x[L - 1]) + alpha**2 * v, prenorm, "induction hypothesis for $L - 1$ blocks",
              {Var(x[L - 1]): Var(x[0]) + (L - 1) * alpha**2 * v}),
         Step(prenorm / Var(x[0]) / L, alpha**2 * v / Var(x[0]),
-             "the growth is linear: $\\alpha^2 v / Var(x_0)$ per block", limit=L),
+             "the growth is linear: $\\alpha^2 v / \\operatorname{Var}(x_0)$ per block", limit=L),
     ]
     return steps, plain, prenorm
 
@@ -97,11 +100,11 @@ def _gpt2_steps() -> tuple[list[Step], sp.Expr, sp.Expr]:
              "GPT-2: the last projection's std times $s$; a linear layer's variance times $s^2$",
              {Var(F[l]): s**2 * v}),
         Step(additions * s**2 * v, v,
-             "$2 n_{layer}$ additions (attention and MLP) add the variance of one block",
+             "$2 n_{\\mathrm{layer}}$ additions (attention and MLP) add the variance of one block",
              {s: scale}),
         Step(s, 1 / sp.sqrt(2 * n_layer), "solved for $s$", {s: scale}),
         Step(sigma_0 * s, sp.sqrt(6) / 600,
-             "$\\sigma_0 = 0.02$, $n_{layer} = 12$: $0.02/\\sqrt{24}$",
+             "$\\sigma_0 = 0.02$, $n_{\\mathrm{layer}} = 12$: $0.02/\\sqrt{24}$",
              {s: scale, sigma_0: sp.Rational(1, 50), n_layer: 12}),
         Step(Var(x[0]) + additions * alpha**2 * s**2 * v, Var(x[0]) + v,
              "pre-normalized stack, $\\alpha = 1$: bounded whatever the depth",
@@ -222,17 +225,21 @@ def residual() -> Derivation:
         title="Residual networks: variance through $L$ blocks and the scalings that bound it",
         summary=(
             "A residual block adds a branch $F_l$ of $m$ layers to the stream: "
-            "$x_l = x_{l-1} + \\alpha F_l(x_{l-1})$, or $x_l = x_{l-1} + \\alpha F_l(LN(x_{l-1}))$ "
+            "$x_l = x_{l-1} + \\alpha F_l(x_{l-1})$, or $x_l = x_{l-1} + \\alpha "
+            "F_l(\\operatorname{LN}(x_{l-1}))$ "
             "with pre-normalization. A zero-mean branch uncorrelated with the stream adds its "
-            "variance. Without normalization a branch of gain $k = Var(F_l)/Var(x_{l-1})$ "
+            "variance. Without normalization a branch of gain $k = "
+            "\\operatorname{Var}(F_l)/\\operatorname{Var}(x_{l-1})$ "
             "multiplies the variance by $1 + \\alpha^2 k$ per block, exponentially in $L$; "
             "with pre-normalization every branch adds the same $v$, linearly in $L$. "
             "GPT-2 (Radford et al. 2019) scales the std of the last projection of each of its "
-            "$2 n_{layer}$ branches by $1/\\sqrt{2 n_{layer}}$, so that together they add the "
+            "$2 n_{\\mathrm{layer}}$ branches by $1/\\sqrt{2 n_{\\mathrm{layer}}}$, so that "
+            "together they add the "
             "variance of one: $0.02/\\sqrt{24}$ for 12 layers. Fixup (Zhang, Dauphin and Ma "
             "2019) scales each of the $m$ layers of each of $L$ branches by $L^{-1/(2m-2)}$, "
             "so that one SGD step moves the output by $\\Theta(\\eta)$ whatever $L$. DeepNet "
-            "(Wang et al. 2022) writes $x_l = LN(\\alpha_D x_{l-1} + G(x_{l-1}))$ and bounds "
+            "(Wang et al. 2022) writes $x_l = \\operatorname{LN}(\\alpha_D x_{l-1} + G(x_{l-1}))$ "
+            "and bounds "
             "the update of $K$ sublayers by $K (v^2 + w^2)/\\alpha_D^2$; with $v = w = \\beta_D$ "
             "and the split $\\alpha_D^2 (v^2 + w^2) = 1$ this gives, for $N$ encoder layers, "
             "$\\alpha_D = (2N)^{1/4}$ and $\\beta_D = (8N)^{-1/4}$ (the paper's $\\alpha$, "
@@ -244,7 +251,8 @@ def residual() -> Derivation:
             "Without normalization the branch multiplies the variance of its input by the "
             "gain $k$ (a homogeneous branch: linear or ReLU layers, no bias).",
             "With pre-normalization the branch sees unit variance and returns variance $v$.",
-            "GPT-2: every one of the $2 n_{layer}$ branches ends in a linear projection whose "
+            "GPT-2: every one of the $2 n_{\\mathrm{layer}}$ branches ends in a linear projection "
+            "whose "
             "std is scaled; one branch alone would add $v$.",
             "Fixup: a branch is homogeneous of degree one in each layer's weights, and at the "
             "standard initialization its gradient and the loss's gradient $g$ are "

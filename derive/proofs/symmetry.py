@@ -5,27 +5,47 @@ from __future__ import annotations
 from functools import cache
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 from derive.derivation import Derivation, Step
+from derive.notation import Notation
 
 x, eta = sp.Symbol("x"), sp.Symbol("eta", positive=True)
 w1, w2, v1, v2 = sp.symbols("w_1 w_2 v_1 v_2")
 act, loss = sp.Function("phi"), sp.Function("ell")
+output = v1 * act(w1 * x) + v2 * act(w2 * x)
+
+
+class gradient(Notation, sp.Expr):
+    """∂ℓ/∂p for the loss ℓ(y) of the two-unit network y = v₁φ(w₁x) + v₂φ(w₂x);
+    `doit()` differentiates ℓ(y) by the chain rule."""
+
+    def __new__(cls, parameter: sp.Symbol) -> gradient:
+        return sp.Expr.__new__(cls, parameter)
+
+    @property
+    def free_symbols(self) -> set[sp.Basic]:
+        return output.free_symbols
+
+    def doit(self, **hints: object) -> sp.Expr:
+        return sp.Derivative(loss(output), self.args[0]).doit(**hints)
+
+    def latex_form(self, printer: LatexPrinter) -> str:
+        return rf"\frac{{\partial \ell}}{{\partial {printer._print(self.args[0])}}}"
 
 
 @cache
 def symmetry() -> Derivation:
     """With y = v₁φ(w₁x) + v₂φ(w₂x) and w₁ = w₂, v₁ = v₂: ∂ℓ/∂w₁ = ∂ℓ/∂w₂, ∂ℓ/∂v₁ = ∂ℓ/∂v₂."""
-    y = v1 * act(w1 * x) + v2 * act(w2 * x)
     equal = {w2: w1, v2: v1}
-    grad = {p: sp.Derivative(loss(y), p) for p in (w1, w2, v1, v2)}
+    grad = {p: gradient(p) for p in (w1, w2, v1, v2)}
     steps = (
-        Step(grad[w1] - grad[w2], 0, "equal starts $w_1 = w_2$, $v_1 = v_2$", equal),
-        Step(grad[v1] - grad[v2], 0, "equal starts $w_1 = w_2$, $v_1 = v_2$", equal),
-        Step((w1 - eta * grad[w1]) - (w2 - eta * grad[w2]), 0,
-             "a gradient step keeps them equal", equal),
-        Step((v1 - eta * grad[v1]) - (v2 - eta * grad[v2]), 0,
-             "a gradient step keeps them equal", equal),
+        Step(grad[w1], grad[w2], "equal starts $w_1 = w_2$, $v_1 = v_2$", equal),
+        Step(grad[v1], grad[v2], "equal starts $w_1 = w_2$, $v_1 = v_2$", equal),
+        Step(w1 - eta * grad[w1], w2 - eta * grad[w2], "a gradient step keeps them equal",
+             equal),
+        Step(v1 - eta * grad[v1], v2 - eta * grad[v2], "a gradient step keeps them equal",
+             equal),
     )
     return Derivation(
         key="symmetry",

@@ -40,34 +40,35 @@ def _normal_functions(e: sp.Expr) -> sp.Expr:
 def truncated_normal() -> Derivation:
     """Var(N(0,1) | |z| ≤ k) = 1 − 2kφ(k)/(2Φ(k) − 1); at k = 2 its root is 0.87962566…"""
     z = sp.Symbol("z", real=True)
-    density = sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
-    ratio = sp.Integral(z**2 * density, (z, -k, k)) / sp.Integral(density, (z, -k, k))
+    ratio = sp.Integral(z**2 * phi(z), (z, -k, k)) / sp.Integral(phi(z), (z, -k, k))
     variance = 1 - 2 * k * phi(k) / (2 * Phi(k) - 1)
     closed = _normal_functions(variance)
     correction = sp.sqrt(closed.subs(k, TRUNCATION))
     stddev = solve_one((correction * sigma) ** 2 - v, sigma)
-    c = sp.Symbol("c", positive=True)
-    definitions = {phi(k): _normal_functions(phi(k)), Phi(k): _normal_functions(Phi(k))}
+    c = sp.Symbol("c_2", positive=True)
+    definitions = {f: _normal_functions(f) for f in (phi(z), phi(k), Phi(k))}
     at_two = {**definitions, k: TRUNCATION}
     steps = (
         *chain(ratio, (variance, "integrate by parts, $\\varphi'(z) = -z \\varphi(z)$",
                        definitions)),
         Step(sp.sqrt(variance), correction, f"at $k = {TRUNCATION}$", at_two),
-        Step(sigma, sp.sqrt(v) / c, "solve $(c \\sigma)^2 = v$: divide by the correction $c$",
+        Step(sigma, sp.sqrt(v) / c,
+             "solve $(c_2 \\sigma)^2 = v$: divide by the correction $c_2$",
              {sigma: stddev, c: correction}),
     )
     return Derivation(
         key="truncated-normal",
         title="Truncated normal: the variance correction",
         summary=(
-            "Truncating $N(0, \\sigma^2)$ to $\\pm k\\sigma$ removes the tails and with them "
-            "variance. For the standard normal cut at $\\pm k$ the variance is "
+            "Truncating $\\mathcal{N}(0, \\sigma^2)$ to $\\pm k\\sigma$ removes the tails and "
+            "with them variance. For the standard normal cut at $\\pm k$ the variance is "
             "$1 - 2k\\varphi(k)/(2\\Phi(k) - 1)$; at $k = 2$, the cut Keras and JAX use, its "
-            "square root $c$ is the constant those libraries hard-code. To reach variance $v$ "
-            "after truncation, draw with $\\sigma = \\sqrt{v}/c$."
+            "square root $c_2$ is the constant those libraries hard-code. To reach variance $v$ "
+            "after truncation, draw with $\\sigma = \\sqrt{v}/c_2$."
         ),
         assumptions=(
-            "The untruncated distribution is $N(0, \\sigma^2)$, cut at $\\pm k \\sigma$.",
+            "The untruncated distribution is $\\mathcal{N}(0, \\sigma^2)$, cut at "
+            "$\\pm k \\sigma$.",
             "$\\varphi$ and $\\Phi$ are the standard normal density and distribution function.",
         ),
         steps=steps,

@@ -111,7 +111,7 @@ def _output_steps() -> tuple[list[Step], sp.Expr, sp.Expr]:
         Step(_sum(v[i] * dphi[i] * (-c_hid * sp.sign(v[i]) * sp.sign(delta_f) * total_s), i),
              through_v, "$v \\cdot \\Delta a$, $\\Delta a_i = \\phi'_i \\Delta h_i$, "
                         "$s = \\sum_j \\lvert x_j \\rvert$: the signs of $v_i$ cancel"),
-        Step(MEAN_ABS_V, HALF_NORMAL, "the mean size of $v_i \\sim N(0, \\sigma_v^2)$"),
+        Step(MEAN_ABS_V, HALF_NORMAL, "the mean size of $v_i \\sim \\mathcal{N}(0, \\sigma_v^2)$"),
         Step(E(sp.Abs(through_v)), through_v_size,
              "its expected size: $s$ as in the hidden layer, $v$ independent of $h$ at init",
              {E(sp.Abs(through_v)): c_hid * E(total_s) * n * MEAN_ABS_V * E(dphis),
@@ -128,7 +128,7 @@ def _sgd_steps() -> tuple[list[Step], sp.Expr]:
         Step(_sum(-eta * delta[i] * x[j] * x[j], j), update,
              "SGD: $\\Delta W_{ij} = -\\eta \\delta_i x_j$, not normalized"),
         Step(sp.Abs(update, evaluate=False), eta * sp.Abs(delta[i]) * n * E(xs**2),
-             "law of large numbers: $\\sum_j x_j^2 \\approx n E[x^2]$",
+             "law of large numbers: $\\sum_j x_j^2 \\approx n \\mathbb{E}[x^2]$",
              {_sum(x[j] ** 2, j): n * E(xs**2)}),
         Step(E(sp.Abs(delta[i])), mean_delta,
              "$\\delta_i = v_i \\phi'_i \\delta_f$, $v$ independent of $h$ at init",
@@ -223,7 +223,8 @@ def width_scaling() -> Derivation:
             "For a hidden layer $h_i = \\sum_{j=1}^{n} W_{ij} x_j$ and one example, "
             "$g_{ij} = \\delta_i x_j$, so every $\\Delta W_{ij} x_j$ has the sign of "
             "$-\\delta_i$ and the $n$ terms of $\\Delta h_i$ add up: "
-            "$|\\Delta h_i| = \\eta \\sum_j |x_j|$, of mean $\\eta n E|x|$. Under the standard "
+            "$|\\Delta h_i| = \\eta \\sum_j |x_j|$, of mean $\\eta n \\mathbb{E}|x|$. Under the "
+            "standard "
             "parametrization (SP: variance $1/\\mathrm{fan}_{\\mathrm{in}}$, rate $\\eta$ "
             "for every layer) the hidden update grows like $n$ and the output's like "
             "$n^{3/2}$. SGD does not normalize: its update carries the size of $\\delta$, "
@@ -246,7 +247,8 @@ def width_scaling() -> Derivation:
             "$g_{ij} = \\delta_i x_j$ with $\\delta_i = \\partial \\ell / \\partial h_i$ and "
             "$\\delta_f = \\partial \\ell / \\partial f \\neq 0$.",
             "At init the coordinates of $x$ (and of $a$) are identically distributed with "
-            "$E|x| > 0$ not depending on $n$; $v_i \\sim N(0, \\sigma_v^2)$ is independent "
+            "$\\mathbb{E}|x| > 0$ not depending on $n$; $v_i \\sim \\mathcal{N}(0, \\sigma_v^2)$ "
+            "is independent "
             "of $h_i$.",
             "First order in the step: $\\Delta a_i = \\phi'_i \\Delta h_i$. The other terms "
             "of $\\Delta h = \\Delta W x + W \\Delta x$ keep the order of $\\Delta x$ (an "
