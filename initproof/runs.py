@@ -52,23 +52,31 @@ def write_derivation_docs(out_dir: Path, derivations: list) -> list[Path]:
 
 
 def scheme_table(names: Sequence[str], latex: bool) -> str:
-    """scheme | distribution | variance | bound, as sympy text or LaTeX."""
+    """scheme | distribution | variance | bound, as sympy text or LaTeX; when a formula
+    uses the truncated normal's correction c_2, a line under the table defines it."""
     import sympy as sp
 
-    from derive import SCHEMES, display_form
+    from derive import CORRECTION_SYMBOL, SCHEMES, correction_definition, display_form, text
     from derive import latex as tex
 
     def show(e: sp.Expr) -> str:
-        return tex(display_form(e)) if latex else sp.sstr(display_form(e))
+        return tex(display_form(e)) if latex else text(display_form(e))
 
     rows = [("scheme", "distribution", "variance", "bound")]
+    uses_correction = False
     for name in names:
         s = SCHEMES[name]
+        shown = [e for e in (s.variance, s.bound) if e is not None]
+        uses_correction |= any(display_form(e).has(CORRECTION_SYMBOL) for e in shown)
         rows.append((name, s.distribution, show(s.variance),
                      "-" if s.bound is None else show(s.bound)))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[3]
-                     for r in rows)
+    table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False))
+                      + "  " + r[3] for r in rows)
+    if uses_correction:
+        table += (f"\n\nwhere {correction_definition(latex)} is the standard deviation of "
+                  "N(0, 1) cut at +-2")
+    return table
 
 
 def run_verify(names: Sequence[str], shape: tuple[int, ...], convention: str, seed: int,
