@@ -9,6 +9,8 @@ A scheme's text is a name from `SCHEMES` (or `zeros`, `ones`), or a call of one 
     trunc_normal(std, mean=0, a=-2, b=2)    N(mean, std²) cut at [a, b] (PyTorch's bounds)
     variance_scaling(scale, mode, distribution, truncation=2, corrected=True)
     constant(value)                         every value equal to value
+    orthogonal(gain=1)                      gain times a Haar matrix with orthonormal rows
+                                            or columns
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from derive.schemes import (
     fixed_normal,
     fixed_truncated_normal,
     fixed_uniform,
+    orthogonal,
     variance_scaling,
 )
 
@@ -40,6 +43,7 @@ CONSTRUCTORS: dict[str, Callable[..., Scheme]] = {
     "trunc_normal": _trunc_normal,
     "variance_scaling": variance_scaling,
     "constant": constant,
+    "orthogonal": orthogonal,
 }
 
 

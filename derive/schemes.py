@@ -25,6 +25,9 @@ from derive.proofs.complex_weights import K as modulus_cut_symbol
 from derive.proofs.complex_weights import complex_weights
 from derive.proofs.complex_weights import v as power_symbol
 from derive.proofs.conditions import conditions
+from derive.proofs.isometry import g as gain_symbol
+from derive.proofs.isometry import isometry
+from derive.proofs.isometry import n as side_symbol
 from derive.proofs.truncated_normal import TRUNCATION, truncated_normal
 from derive.proofs.truncated_normal import k as cut_symbol
 from derive.proofs.uniform import b as half_width_symbol
@@ -227,6 +230,24 @@ def constant(value: float) -> Scheme:
                     f"constant {value:g}")
 
 
+def orthogonal(gain: float | sp.Expr = 1.0) -> Scheme:
+    """gain times a Haar-distributed matrix with orthonormal rows or columns (PyTorch's
+    `orthogonal_`, a kernel flattened to (out, in*k)): distribution 'orthogonal', scale
+    gain^2, mode 'fan_max' (not one of `MODES`: no i.i.d. scheme has it), and each entry's
+    variance gain^2/n with n = max(rows, cols), from the isometry derivation. The variance is
+    written in the fans, n = max(fan_in, fan_out): a dense weight's; a kernel flattened to
+    (out, in*k) has n = max(out, in*k).
+
+    >>> orthogonal(2).variance
+    4/Max(fan_in, fan_out)
+    """
+    exact = _positive("gain", gain)
+    variance = isometry().results["entry_variance"].subs(
+        {gain_symbol: exact, side_symbol: sp.Max(fan_in, fan_out)})
+    return Scheme(f"orthogonal(gain={float(exact):g})", exact**2, "fan_max", "orthogonal",
+                  variance, None, None)
+
+
 @dataclass(frozen=True)
 class ModulusLaw:
     """The law of u = |w|²/E|w|² for a scheme drawn complex, from derivation (9):
@@ -249,6 +270,9 @@ def complex_variance(scheme: Scheme) -> sp.Expr:
 def modulus_law(scheme: Scheme) -> ModulusLaw:
     """|w|²/E|w|² ~ Exp(1) (normal), U(0, 2) (the disk of radius √(2v)), or Exp(1) cut at
     K = k² and divided by its mean m(K) (truncated normal)."""
+    if scheme.distribution == "orthogonal":
+        raise ValueError(f"{scheme.name} has no circular complex law of independent values; "
+                         "valid: a normal, truncated_normal or uniform scheme")
     if scheme.distribution == "normal":
         return ModulusLaw(True, sp.Integer(1))
     if scheme.distribution == "uniform":

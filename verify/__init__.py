@@ -22,6 +22,7 @@ _HOME = {
     "propagate": "verify.propagation", "predict": "verify.propagation",
     "compare": "verify.propagation", "gain": "verify.propagation",
     "coord_check": "verify.width_scaling", "CoordCheck": "verify.width_scaling",
+    "jacobian_spectrum": "verify.propagation", "predict_spectrum": "verify.propagation",
     "Residual": "verify.propagation", "predict_residual": "verify.propagation",
     "Adapter": "verify.frameworks", "Entry": "verify.frameworks", "Row": "verify.frameworks",
     "Candidate": "verify.frameworks", "crosscheck": "verify.frameworks",

@@ -2,7 +2,7 @@
 
 normal: N(0, σ²); truncated_normal: σ·z with z ~ N(0, 1) kept where |z| ≤ bound/σ
 (rejection); uniform: U(−b, b); each moved by the scheme's mean. σ and b are lambdified
-from derive.
+from derive. orthogonal: gain times a Haar matrix, by a sign-corrected QR.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sympy as sp
 from derive import SCHEMES, Scheme, complex_variance, modulus_law
 from derive import fan_in as fan_in_symbol
 from derive import fan_out as fan_out_symbol
-from verify.layout import fans
+from verify.layout import fans, out_first
 
 
 class Initializer(Protocol):
@@ -48,9 +48,16 @@ def resolve(scheme: Scheme | str) -> Scheme:
     return SCHEMES[scheme]
 
 
+def _whole_matrix(scheme: Scheme) -> None:
+    if scheme.distribution == "orthogonal":
+        raise ValueError(f"{scheme.name} draws a whole matrix, not independent values: "
+                         "use sample(scheme, shape)")
+
+
 def draw(scheme: Scheme, size: int, fan_in: float, fan_out: float,
          rng: np.random.Generator) -> np.ndarray:
-    """`size` float64 samples of the scheme at these fans."""
+    """`size` float64 samples of the scheme at these fans (not for orthogonal schemes)."""
+    _whole_matrix(scheme)
     centred = _centred(scheme, size, fan_in, fan_out, rng)
     return centred + float(scheme.mean) if scheme.mean else centred
 
@@ -88,6 +95,7 @@ def draw_complex(scheme: Scheme, size: int, fan_in: float, fan_out: float,
                  rng: np.random.Generator) -> np.ndarray:
     """`size` complex128 samples, circular: w = √(E|w|²·u)·e^{iθ}, θ uniform, u the modulus
     law of derivation (9) (an Exp(1) cut at K drawn as −log(1 − U·(1 − e^{−K})))."""
+    _whole_matrix(scheme)
     power = complex_power(scheme, fan_in, fan_out)
     law = modulus_law(scheme)
     scale = float(law.scale)
@@ -101,11 +109,32 @@ def draw_complex(scheme: Scheme, size: int, fan_in: float, fan_out: float,
     return np.sqrt(power * u) * np.exp(1j * phase) + float(scheme.mean)
 
 
+def orthogonal_matrix(gain: float, shape: Sequence[int], rng: np.random.Generator,
+                      convention: str = "torch", complex_: bool = False) -> np.ndarray:
+    """gain·Q, Q Haar on the matrices with orthonormal rows or columns, in `shape`: the 2-D
+    view is (out, in·k) where the layout puts the output first (PyTorch's `orthogonal_`),
+    (k·in, out) else. Q is the QR factor of a Gaussian (long side × short side) matrix times
+    diag(sign(diag R)) (the phases diag R/|diag R| for complex), which makes it Haar
+    (Mezzadri 2007); transposed when the view is wide."""
+    shape = tuple(shape)
+    rows, cols = (shape[0], math.prod(shape[1:])) if out_first(convention, len(shape)) \
+        else (math.prod(shape[:-1]), shape[-1])
+    tall = (max(rows, cols), min(rows, cols))
+    a = rng.standard_normal(tall)
+    if complex_:
+        a = (a + 1j * rng.standard_normal(tall)) / math.sqrt(2)
+    q, r = np.linalg.qr(a)
+    d = np.diag(r)
+    q = q * (d / np.abs(d) if complex_ else np.sign(d))
+    return gain * (q if rows >= cols else q.T).reshape(shape)
+
+
 def sample(scheme: Scheme | str, shape: Sequence[int], *,
            rng: np.random.Generator | int | None = None, convention: str = "torch",
            dtype: np.dtype | type = np.float64, **axes: object) -> np.ndarray:
     """An array of this shape drawn from the scheme, fans read in `convention`'s layout;
-    a complex `dtype` draws the scheme's circular complex law (`draw_complex`).
+    a complex `dtype` draws the scheme's circular complex law (`draw_complex`), an orthogonal
+    scheme a whole Haar matrix (`orthogonal_matrix`; unitary for a complex dtype).
 
     >>> sample("he_uniform", (3, 2), rng=0).shape
     (3, 2)
@@ -113,6 +142,10 @@ def sample(scheme: Scheme | str, shape: Sequence[int], *,
     scheme = resolve(scheme)
     fan_in, fan_out = fans(shape, convention, **axes)  # type: ignore[arg-type]
     rng = np.random.default_rng(rng)
+    if scheme.distribution == "orthogonal":
+        gain = math.sqrt(float(scheme.scale))
+        complex_ = np.dtype(dtype).kind == "c"
+        return orthogonal_matrix(gain, shape, rng, convention, complex_).astype(dtype, copy=False)
     size = int(np.prod(shape))
     sampler = draw_complex if np.dtype(dtype).kind == "c" else draw
     return sampler(scheme, size, fan_in, fan_out, rng).astype(dtype, copy=False) \

@@ -346,8 +346,10 @@ def _signal(traced: list, claims: Mapping[str, tuple[Scheme | None, tuple | None
 
 
 def _poolable(p: Parameter, claim: Scheme | None) -> bool:
+    """Independent values of a known law (an orthogonal matrix is checked whole)."""
     return claim is not None and _random(claim) and p.dtype in ("float32", "float64") \
-        and (claim.mode is None or p.fans is not None) and math.prod(p.shape) > 0
+        and (claim.mode is None or p.fans is not None) and math.prod(p.shape) > 0 \
+        and claim.distribution != "orthogonal"
 
 
 def _key(p: Parameter, claim: Scheme) -> tuple[str, str]:

@@ -19,6 +19,7 @@ import numpy as np
 from derive import Scheme
 from verify.checking import complex_law, dependence, marginal, repeats
 from verify.checking import statistics as st
+from verify.checking.orthogonality import check_orthogonal
 from verify.checking.precision import (
     MANTISSA_BITS,
     dtype_name,
@@ -145,6 +146,9 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
         fans: (fan_in, fan_out) to use instead of the shape's (a bias takes its weight's, a
             packed tensor its parts'); the shape may then have one dimension.
 
+    An orthogonal scheme is checked by `check_orthogonal` instead: orthonormality of the
+    2-D view and the Haar diagonal-sum test, with n_samples and fans unused.
+
     Returns:
         A `Report`: `.passed`, `.checks` (each with statistic, p-value, effect and the
         smallest error it could detect), `str()` a table under a one-line headline.
@@ -158,6 +162,9 @@ def check(init: Init, scheme: Scheme | str, *, shape: Sequence[int], convention:
     scheme = resolve(scheme)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if scheme.distribution == "orthogonal":
+        return check_orthogonal(init, scheme, shape=shape, convention=convention, seed=seed,
+                                alpha=alpha, dtype=dtype, **axes)
     if n_samples is not None and (isinstance(n_samples, bool) or n_samples < 1):
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     shape = check_shape(shape, 2 if fans is None else 1)

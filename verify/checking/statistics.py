@@ -12,10 +12,14 @@ import math
 from scipy import stats
 
 from derive import Scheme, modulus_law
+from verify.checking.orthogonality import marginal
 
 
 def distribution(scheme: Scheme, fan_in: float, fan_out: float) -> stats.rv_continuous:
-    """The fully specified scipy distribution the scheme samples from."""
+    """The fully specified scipy distribution the scheme samples from (for an orthogonal
+    scheme, the law of one entry of a dense weight: `orthogonality.marginal`)."""
+    if scheme.distribution == "orthogonal":
+        return marginal(scheme, fan_in, fan_out)
     if scheme.distribution == "uniform":
         b = scheme.bound_at(fan_in, fan_out)
         return stats.uniform(-b, 2 * b)

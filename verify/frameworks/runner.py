@@ -11,23 +11,21 @@ something else, the check fails and `identify` says what the sample really is.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
-from scipy import stats
 
 from verify.checking import check
+from verify.checking.orthogonality import HAAR_DRAWS, HAAR_MIN_SIDE, ORTHOGONAL_TOL
+from verify.checking.orthogonality import haar_z as _haar_p
+from verify.checking.orthogonality import matrix_view as _matrix
+from verify.checking.orthogonality import orthogonal_error as _orthogonal_error
 from verify.frameworks.identification import identify
 from verify.frameworks.protocol import Entry
 from verify.frameworks.registry import adapter
-from verify.layout import fans, out_first
+from verify.layout import fans
 from verify.sampling import child_seeds, complex_power
-
-ORTHOGONAL_TOL = {"float64": 1e-10, "float32": 2e-5, "complex64": 2e-5}
-HAAR_DRAWS = 8
-HAAR_MIN_SIDE = 16
 
 
 @dataclass(frozen=True)
@@ -62,31 +60,6 @@ def _reproducible(entry: Entry, shape: tuple[int, ...], dtype: str, seed: int,
     first = entry.sample(shape, dtype, seed)
     disturb()
     return bool(np.array_equal(first, entry.sample(shape, dtype, seed)))
-
-
-def _matrix(w: np.ndarray, convention: str) -> np.ndarray:
-    """The 2-D view: out × rest where the layout puts the output first, rest × out else."""
-    return w.reshape(w.shape[0], -1) if out_first(convention, w.ndim) else \
-        w.reshape(-1, w.shape[-1])
-
-
-def _orthogonal_error(m: np.ndarray, gain: float) -> float:
-    """max |MᵀM − gain²·I| on the 2-D view M, the smaller of the two Gram matrices."""
-    gram = m.conj().T @ m if m.shape[0] >= m.shape[1] else m @ m.conj().T
-    return float(np.abs(gram - gain**2 * np.eye(gram.shape[0])).max())
-
-
-def _haar_p(matrices: Sequence[np.ndarray], gain: float) -> tuple[float, float]:
-    """(z, two-sided p) of the diagonal sums t = Σ_{i<k} M_ii/gain of R draws.
-
-    For Haar-distributed orthonormal rows or columns (k = the short side, n = the long
-    one), E[M_ii] = 0 and E[M_ii M_jj] = δ_ij/n, so Var t = k/n and z = Σt·√(n/(kR)) is
-    close to N(0, 1) (Diaconis–Shahshahani). A QR without the sign correction of R's
-    diagonal makes M_ii lean to one sign: z grows like √(2kR/π)."""
-    k, n = min(matrices[0].shape), max(matrices[0].shape)
-    total = sum(float(np.trace(m[:k, :k])) / gain for m in matrices)
-    z = total * math.sqrt(n / (k * len(matrices)))
-    return z, float(2 * stats.norm.sf(abs(z)))
 
 
 def _identify_sentence(samples: np.ndarray, shape: tuple[int, ...], convention: str,
