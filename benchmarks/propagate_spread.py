@@ -1,12 +1,13 @@
-"""How far a batch-pooled Var(a_l) really spreads around the prediction, against its tolerance.
+"""How far a batch-pooled Var(a_l) and Var(δ_l) really spread around the prediction, against
+their tolerances.
 
     python benchmarks/propagate_spread.py ACTIVATION INIT WIDTH SEEDS BATCH [BATCH ...]
 
 For each batch size, SEEDS nets of depth 20 (seeds spawned from one SeedSequence):
-the mean, sd and 0.5% / 99.5% quantiles of log(measured Var(a_l) / predicted) at
-layers 1, 5, 10 and 20, beside `predict`'s log tolerance for that batch: a
-quantile near it shows how little margin is left, an sd far below a sixth of it
-how much power is lost.
+the mean, sd and 0.5% / 99.5% quantiles of log(measured / predicted) of Var(a_l) and of
+Var(δ_l) at layers 1, 5, 10 and 20, beside `predict`'s log tolerance for that batch: a
+quantile near it shows how little margin is left, an sd far below a sixth of it how much
+power is lost.
 """
 
 from __future__ import annotations
@@ -23,18 +24,21 @@ LAYERS = (1, 5, 10, 20)
 def main(activation: str, init: str, width: int, seeds: int, batches: list[int],
          depth: int = 20) -> None:
     print(f"{activation}, {init}, depth {depth}, width {width}, {seeds} seeds per batch size.\n")
-    print("| batch | layer | mean | sd | 0.5% | 99.5% | tolerance |")
-    print("|---|---|---|---|---|---|---|")
+    print("| batch | quantity | layer | mean | sd | 0.5% | 99.5% | tolerance |")
+    print("|---|---|---|---|---|---|---|---|")
     for batch in batches:
         p = predict(init, activation, depth=depth, width=width, batch=batch)
-        logs = np.array([np.log(propagate(init, activation, depth=depth, width=width, batch=batch,
-                                          seed=s, backward=False).var / p.var)
-                         for s in child_seeds(7, seeds)])
-        for layer in LAYERS:
-            x = logs[:, layer - 1]
-            lo, hi = np.quantile(x, [0.005, 0.995])
-            print(f"| {batch} | {layer} | {x.mean():.2f} | {x.std():.2f} | {lo:.2f} | {hi:.2f} "
-                  f"| {p.tolerance['var'][layer - 1]:.2f} |")
+        runs = [propagate(init, activation, depth=depth, width=width, batch=batch, seed=s)
+                for s in child_seeds(7, seeds)]
+        for name, measured, predicted, tolerance in (
+                ("Var(a)", [m.var for m in runs], p.var, p.tolerance.var),
+                ("Var(δ)", [m.grad_var for m in runs], p.grad_var, p.tolerance.grad_var)):
+            logs = np.log(np.array(measured) / predicted)
+            for layer in LAYERS:
+                x = logs[:, layer - 1]
+                lo, hi = np.quantile(x, [0.005, 0.995])
+                print(f"| {batch} | {name} | {layer} | {x.mean():.2f} | {x.std():.2f} | {lo:.2f} "
+                      f"| {hi:.2f} | {tolerance[layer - 1]:.2f} |")
 
 
 if __name__ == "__main__":

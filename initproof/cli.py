@@ -1,5 +1,5 @@
 """The `initproof` command line: derive | verify | propagate | crosscheck | translate | audit |
-compare | report."""
+compare | phase | report."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from typing import NoReturn
 
 from initproof import UsageError, __version__, inputs
 from initproof.runs import (
+    PHASE_BIASES,
     prove,
     resolve_schemes,
     run_audit,
     run_compare,
     run_crosscheck,
+    run_phase,
     run_propagate,
     run_translate,
     run_verify,
@@ -110,7 +112,8 @@ def cmd_propagate(args: argparse.Namespace) -> int:
         print(_json({"init": args.init, "agree": c.agree, "verdict": c.verdict,
                      "alpha": args.alpha,
                      "measured": c.measured.to_dict(), "predicted": c.predicted.to_dict(),
-                     "ok": {k: [bool(x) for x in v] for k, v in c.ok.items()}}))
+                     "ok": {k: [bool(x) for x in v] for k, v in c.ok.items()},
+                     "blind": [bool(x) for x in c.blind]}))
     else:
         print(f"{args.init} + {args.activation}: depth {args.depth}, widths "
               f"{','.join(map(str, c.measured.widths))}, batch {args.batch}, seed {args.seed}")
@@ -186,6 +189,81 @@ def cmd_compare(args: argparse.Namespace) -> int:
     report = run_compare(args.a, args.b, args.map, args.alpha)
     print(_json(report.to_dict()) if args.json else report)  # type: ignore[attr-defined]
     return 1 if args.strict and not report.passed else 0  # type: ignore[attr-defined]
+
+
+def _bias_variances(text: str) -> tuple[float, ...]:
+    """A comma-separated list of sigma_b^2 values: finite and >= 0."""
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected numbers like 0,0.05,0.1, got {text!r}") from None
+        if not (math.isfinite(value) and value >= 0):
+            raise argparse.ArgumentTypeError(
+                f"a bias variance sigma_b^2 is finite and >= 0, got {part}")
+        values.append(value)
+    return tuple(values)
+
+
+def _scale(x: float) -> str:
+    return "inf" if x == math.inf else f"{x:.3g}"
+
+
+def _phase_table(activation: str, rows: list) -> str:
+    """The critical line and the depth scales either side, as aligned columns and notes."""
+    factors = [p.factor for p in next((r.points for r in rows if r.points), ())]
+    header = ["sigma_b^2", "critical sigma_w^2", "q* there",
+              *(f"{f:g}x: xi_q / xi_c" for f in factors)]
+    table, notes = [header], []
+    for r in rows:
+        notes += [f"  sigma_b^2 = {r.bias_variance:g}: {n}" for n in r.notes]
+        critical = "none" if r.critical_weight_variance is None else (
+            f"{r.critical_weight_variance:.4g}")
+        there = {"any": "any", "none": "-"}.get(r.lengths) or _scale(r.q_star)
+        table.append([f"{r.bias_variance:g}", critical, there,
+                      *(f"{_scale(p.xi_q)} / {_scale(p.xi_c)}" for p in r.points)])
+    widths = [max(len(row[i]) for row in table if i < len(row)) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+             for row in table]
+    head = [f"{activation}: the critical line chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2] = 1",
+            "  (sigma_w^2 = fan_in Var(W), sigma_b^2 = Var(b), q* the fixed point of the "
+            "lengths)",
+            "depth scales at sigma_w^2 = factor x critical: |q_l - q*| and |c_l - c*| fall as "
+            "exp(-l/xi);",
+            "  inf: no exponential approach; a net trains to a depth of about 6 xi_c", ""]
+    tail = ["", "notes:", *notes] if notes else []
+    return "\n".join(head + lines + tail)
+
+
+def cmd_phase(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        inputs.writable_file(args.plot)
+    rows = run_phase(args.activation, args.bias_variance)
+    if args.json:
+        print(_json({"activation": args.activation, "rows": [r.to_dict() for r in rows]}))
+    else:
+        print(_phase_table(args.activation, rows))
+    if args.plot is not None:
+        import numpy as np
+
+        from initproof.theory.criticality import phase_figure
+
+        biases = np.linspace(max(min(args.bias_variance), 0.005),
+                             max(max(args.bias_variance), 0.01), 13)
+        found = [r.critical_weight_variance for r in rows
+                 if r.critical_weight_variance is not None]
+        low, high = (0.5 * min(found), 1.6 * max(found)) if found else (0.5, 4.0)
+        try:
+            phase_figure(args.activation, args.plot, weights=np.linspace(low, high, 28),
+                         biases=biases)
+        except ImportError as e:
+            raise UsageError(str(e)) from e
+        except OSError as e:
+            raise UsageError(f"cannot write {args.plot}: {e.strerror or e}") from e
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -298,6 +376,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the pairs as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when anything differs")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("phase", help="the edge of chaos: critical line and depth scales")
+    p.add_argument("activation", metavar="ACTIVATION",
+                   help="linear, tanh, relu, ... (an unknown name lists them)")
+    p.add_argument("--bias-variance", type=_bias_variances, default=PHASE_BIASES,
+                   metavar="LIST", help="sigma_b^2 values, comma-separated (default: "
+                   f"{','.join(f'{b:g}' for b in PHASE_BIASES)})")
+    p.add_argument("--plot", type=inputs.figure, metavar="FILE",
+                   help="write the phase diagram (xi_c over sigma_w^2, sigma_b^2; theory only)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(func=cmd_phase)
 
     p = sub.add_parser("report", help="the main job: everything, on built-in defaults")
     p.add_argument("--out", type=Path, default=Path("initproof-report"),

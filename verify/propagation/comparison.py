@@ -31,12 +31,13 @@ class Comparison:
 
     @property
     def blind(self) -> np.ndarray:
-        """Per layer: a variance's log tolerance admits a factor of 2 (`BLIND_FACTOR`)."""
+        """Per layer: a variance's log tolerance admits a factor of 2 (`BLIND_FACTOR`), or is
+        not a number."""
         t = self.predicted.tolerance
         assert t is not None
-        wide = t.var >= np.log(BLIND_FACTOR)
+        wide = ~(t.var < np.log(BLIND_FACTOR))
         if self.measured.grad_var is not None:
-            wide = wide | (t.grad_var >= np.log(BLIND_FACTOR))
+            wide = wide | ~(t.grad_var < np.log(BLIND_FACTOR))
         return wide
 
     @property
@@ -63,9 +64,10 @@ class Comparison:
             lines.append(line + flag)
         lines.append({"agrees": "agree within tolerance",
                       "differs": "DIFFER beyond tolerance",
-                      "inconclusive": "inconclusive: agree within tolerances that admit a "
-                                      f"factor {BLIND_FACTOR:g} in variance at "
-                                      f"{int(self.blind.sum())} of {m.depth} layers"}[self.verdict])
+                      "inconclusive": "inconclusive: within tolerance, but at "
+                                      f"{int(self.blind.sum())} of {m.depth} layers the "
+                                      f"tolerance admits a factor {BLIND_FACTOR:g} in variance, "
+                                      "so an error that large could not be seen"}[self.verdict])
         return "\n".join(lines)
 
 

@@ -19,14 +19,33 @@ pooled spread p_l follows the same recursion. It is kept at or above the
 Fenton–Wilkinson spread of a mean of B lognormals of spread s_l, because one
 heavy-tailed input dominates a batch mean.
 
-A prediction's tolerance is the sum of three parts: its largest move when q_l is
-re-evaluated at q_l·e^{±k·p_l}; k times the sd of its fresh noise; and the drift of a
-batch mean, which is E[a], E[a²] or Var(a) averaged over inputs whose log q spreads
-by s_l (Gauss–Hermite).
+Each tolerance is the smaller of two bounds, each at the family-wise α (both are fixed
+before the measurement, so the smaller holds at α too):
+
+- By band. The drift of a batch mean (E[a], E[a²] or Var(a) averaged over inputs whose
+  log q spreads by s_l, Gauss–Hermite), plus the prediction's largest move when q_l is
+  re-evaluated at q_l·e^{±k·p_l}, plus the reach of its fresh noise. The two are
+  independent (the fresh noise of layer l has mean 0 given a_{l−1}) but they are added,
+  not taken in quadrature: where one heavy-tailed input leads a batch (SiLU under He
+  schemes) the band's move is far from normal, and a quadrature sum is too short. The fresh
+  noise reaches k sd for the mean; for Var(a), a mean of many positive terms, it reaches
+  as far as log X does at the same tail probability, X a gamma of mean 1 and the same
+  variance (`gamma_halfwidth`): the lower tail of a log variance is the longer one.
+- By law. `chain` computes the law of one input's q_l (a Markov chain, exact up to the
+  gamma law of one layer's mean square). A batch's statistic lies between its inputs', so
+  when every input's q_l lies within its law's α/B quantiles, the prediction moves at most
+  as far as it does over that interval; plus the reach of the fresh noise. This bound
+  wins where one input's log q spreads far and the map is not a power of q (GELU under He
+  schemes), where the band's linear recursion overstates the spread.
+
 Gradients pool their fresh noise the same way (one input's is (3κ'_m − 1)/n_m with
-κ' = E[φ'⁴]/E[φ'²]², summed over the layers above), but keep one input's moves of
-E[φ'²] at q_l·e^{±k·s_l}, summed over the layers above. k is the two-sided normal
-quantile at α / (number of comparisons).
+κ' = E[φ'⁴]/E[φ'²]², summed over the layers above), and add what the inputs' spread of
+q_m does to E[φ'²] for m ≥ l (`grad_moves`): the smaller of its range (one input's move
+of E[φ'²] within its band or its law's interval, summed over the layers above) and a
+Lipschitz bound that pools over the batch: log E[φ'²] changes by at most L_m per unit of
+log q in the band, so the summed change is a Lipschitz function of the layers' Gaussian
+noises, and the Gaussian Poincaré inequality bounds its variance, one input's and the
+batch mean's. k is the two-sided normal quantile at α / (number of comparisons).
 """
 
 from __future__ import annotations
@@ -35,8 +54,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
-from verify.propagation.meanfield import GaussianMoments
+from verify.propagation.meanfield import STEP, GaussianMoments
 from verify.propagation.quadrature import Activation, expect
 
 LOG_Q_CAP = 40.0  # the widest band in log q: e^40·q is past every scale that matters
@@ -103,6 +123,25 @@ def band(phi: Activation, m: GaussianMoments, s_q: float, k: float) -> Band:
                 e_band=max(max(secant) / width if width > 0 else 0.0, m.e_m2), m2_up=up)
 
 
+def grad_slope(phi: Activation, m: GaussianMoments, s_q: float, k: float) -> float:
+    """The largest |g'(δ)|, g(δ) = log E[φ'²](q·e^δ), over one input's band |δ| ≤ k·s_q: at
+    δ = 0 (a central difference of STEP) and between neighbours of the grid
+    δ = j·k·s_q/8, j = −8..8."""
+    f = [lambda x: phi.grad(x) ** 2]
+    if m.q <= 0 or m.d2 <= 0:
+        return 0.0
+    width = min(k * s_q, LOG_Q_CAP)
+    deltas = np.array([-STEP, STEP, *(width * np.arange(-8, 9) / 8)])
+    values = np.array([expect(f, m.q * np.exp(d))[0] for d in deltas])
+    if not np.all(values > 0):
+        return np.inf
+    logs = np.log(values)
+    slopes = [(logs[1] - logs[0]) / (2 * STEP)]
+    if width > 0:
+        slopes += list(np.diff(logs[2:]) / np.diff(deltas[2:]))
+    return float(np.max(np.abs(slopes)))
+
+
 def drift(phi: Activation, m: GaussianMoments, log_bias: float, s_q: float) -> Drift:
     """E[a], E[a²], Var(a) and E[φ'²] averaged over inputs whose q_b = q·e^δ spread with
     δ ~ N(log_bias − s_q²/2, s_q²) (so E[q_b] = q·e^{log_bias}), by Gauss–Hermite in δ."""
@@ -129,6 +168,17 @@ def cross(c1: float, var: float, mu: tuple[float, float]) -> float:
 def pooled(var: float, covariance: float, batch: int) -> float:
     """Var of one unit's f averaged over `batch` inputs: Var f / B + (1 − 1/B)·mean cross Cov."""
     return var / batch + (1 - 1 / batch) * covariance
+
+
+def gamma_halfwidth(rel_var: float, k: float) -> float:
+    """How far log X strays from 0 at the normal tail probability of k, either way, for X a
+    gamma of mean 1 and variance `rel_var`: a pooled variance, a sum of many positive terms,
+    has the gamma's longer lower tail in log (k·√rel_var is too short there)."""
+    if rel_var <= 0:
+        return 0.0
+    tail, shape = stats.norm.sf(k), 1 / rel_var
+    return float(max(-np.log(stats.gamma.ppf(tail, shape, scale=rel_var)),
+                     np.log(stats.gamma.isf(tail, shape, scale=rel_var))))
 
 
 def fenton_wilkinson(s: float, batch: int) -> float:
@@ -172,10 +222,10 @@ def correlations(mu: tuple[float, float], prev: GaussianMoments, gain: float, q:
 
 def grad_tolerance(kappa_grad: np.ndarray, grad_cross: np.ndarray, moves: np.ndarray,
                    widths: Sequence[int], batch: int, k: float) -> np.ndarray:
-    """log Var(δ_l)'s tolerance: the fresh noise of every layer m ≥ l, pooled over the batch,
-    plus `moves`, each layer's move of E[φ'²] within one input's band q_m·e^{±k·s_m} and its
-    drift, summed over the layers above. The moves stay per input: a batch's gradient follows
-    its inputs with the largest q, whose E[φ'²] is off in the same direction at every layer.
+    """log Var(δ_l)'s tolerance: k times the sd of the fresh noise of every layer m ≥ l,
+    pooled over the batch, plus `moves`, what the forward spread of log q does (see
+    `grad_moves`). The two are added, not taken in quadrature: a unit's φ'² and φ² share its
+    pre-activation, so they need not be independent.
 
     One unit's δ² = X²φ'(z)², X = (W_{m+1}ᵀδ_{m+1})_j Gaussian and independent of z:
     relative variance 3κ' − 1. Between two inputs X correlates by ρ_δ, the cosine of
@@ -192,4 +242,47 @@ def grad_tolerance(kappa_grad: np.ndarray, grad_cross: np.ndarray, moves: np.nda
         rho2 = min(rho2 + (1 + covariance) / n[m], 1.0)
     spread = np.maximum(np.sqrt(np.cumsum(spreads[::-1])[::-1]),
                         [fenton_wilkinson(s, batch) for s in np.sqrt(np.cumsum(one[::-1])[::-1])])
-    return k * spread + np.cumsum(moves[::-1])[::-1]
+    return k * spread + moves
+
+
+def grad_moves(tail: np.ndarray, e: np.ndarray, slopes: np.ndarray, one: np.ndarray,
+               pooled_noise: np.ndarray, drifts: np.ndarray, ranges: np.ndarray, batch: int,
+               k: float) -> np.ndarray:
+    """What the inputs' spread of log q_m, m ≥ l, does to log Var(δ_l): the smaller of two
+    bounds.
+
+    By range: every input's q_m lies in its band, so the batch's E[φ'²] moves by at most
+    `ranges` (the band's move plus its drift, or the move within the law's quantiles of q_m),
+    summed over m ≥ l.
+
+    By slope: one input's Y_l = Σ_{m≥l} g_m(D_m), g_m(δ) = log E[φ'²](q_m·e^δ) / E[φ'²](q_m)
+    with |g_m'| ≤ L_m (`slopes`) in the band, and the deviation D_m of its log q_m is
+    driven by the layers' independent noises ε_j (j = 0: the input's E[x²]; j ≥ 1: layer
+    j's E[a_j²] given a_{j−1}): D_1 = t_1·ε_0, D_m = t_m·(e_{m−1}·D_{m−1} + ε_{m−1}), t the
+    bias's dilution and e the elasticity of E[φ²] (its largest secant in the band). So
+    |∂Y_l/∂ε_j| ≤ C_{l,j} = Σ_{m≥l} L_m·A_{m,j}: Y_l is a Lipschitz function of Gaussian
+    noises, and by the Gaussian Poincaré inequality Var Y_l ≤ Σ_j C_{l,j}²·Var ε_j, with tails
+    no heavier than a normal's of that variance (Gaussian concentration),
+    with one input's Var ε_j (`one`) or, for the batch mean of Y_l, the pooled
+    (`pooled_noise`, whose cross covariances are ≥ 0). The bound is the drift (the layers'
+    own plus the lognormal's correction for their correlation,
+    (Var Y_l − Σ_{m≥l} L_m²·Var D_m) / 2) and k times the pooled sd, at least
+    Fenton–Wilkinson's for one input's."""
+    depth = len(tail)
+    a = np.zeros((depth, depth))  # a[m, j]: the coefficient of ε_j in D_{m+1}
+    a[0, 0] = tail[0]
+    for m in range(1, depth):
+        a[m] = tail[m] * e[m - 1] * a[m - 1]
+        a[m, m] += tail[m]
+    weights = np.where(a == 0, 0.0, np.asarray(slopes)[:, None] * a)
+
+    def above(x: np.ndarray) -> np.ndarray:
+        return np.cumsum(x[::-1], axis=0)[::-1]
+
+    coeff = above(weights)
+    var_one, var_pooled = coeff**2 @ one, coeff**2 @ pooled_noise
+    own = above(weights**2 @ one)
+    spread = np.maximum(np.sqrt(var_pooled), [fenton_wilkinson(s, batch)
+                                              for s in np.sqrt(var_one)])
+    by_slope = above(drifts) + np.maximum(var_one - own, 0) / 2 + k * spread
+    return np.minimum(above(ranges), by_slope)
