@@ -4,9 +4,11 @@ settings, with one-line errors for bad input and progress on stderr."""
 from __future__ import annotations
 
 import difflib
+import math
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -301,3 +303,90 @@ def run_compare(spec_a: str, spec_b: str, map_file: Path | None, alpha: float) -
         return compare_models(a, b, mapping, alpha=alpha)
     except (TypeError, ValueError) as e:
         raise UsageError(str(e)) from e
+
+
+PHASE_BIASES = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3)
+PHASE_FACTORS = (0.8, 0.9, 1.1, 1.25)
+
+
+@dataclass(frozen=True)
+class PhasePoint:
+    """Mean field at one (sigma_w^2, sigma_b^2): q*, chi_1 and the depth scales."""
+
+    weight_variance: float
+    factor: float
+    phase: str
+    q_star: float
+    chi1: float
+    xi_q: float
+    xi_c: float
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    """At one sigma_b^2: the critical sigma_w^2 (chi_1 = 1), q* there and what it is
+    (`lengths`: "fixed point", "infinite" or "any", where every length is a fixed point and
+    q_star is None), notes on what is special (no critical point at finite length, q* = 0),
+    and the mean field at sigma_w^2 = factor x the critical value."""
+
+    bias_variance: float
+    critical_weight_variance: float | None
+    q_star: float | None
+    lengths: str
+    notes: tuple[str, ...]
+    points: tuple[PhasePoint, ...]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _phase_point(activation: str, weight: float, bias: float, factor: float) -> PhasePoint:
+    from verify.propagation.criticality import chi1, depth_scales, q_star
+
+    q = q_star(activation, weight, bias)
+    chi = chi1(activation, weight, bias)
+    xi_q, xi_c = depth_scales(activation, weight, bias)
+    if q == math.inf:
+        phase = "no fixed point"
+    else:
+        phase = "ordered" if chi < 1 - 1e-12 else "chaotic" if chi > 1 + 1e-12 else "critical"
+    return PhasePoint(weight, factor, phase, q, chi, xi_q, xi_c)
+
+
+def run_phase(activation: str, bias_variances: Sequence[float] = PHASE_BIASES,
+              factors: Sequence[float] = PHASE_FACTORS) -> list[PhaseRow]:
+    """Per sigma_b^2: the critical line chi_1 = 1 and the depth scales on either side."""
+    from derive import ACTIVATIONS
+    from verify.propagation.criticality import chi1, critical_weight_variance, q_star
+
+    if activation not in ACTIVATIONS:
+        close = difflib.get_close_matches(activation, ACTIVATIONS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"unknown activation {activation!r}{hint}; choose from: "
+                         f"{', '.join(ACTIVATIONS)}")
+    rows = []
+    for bias in bias_variances:
+        critical = critical_weight_variance(activation, bias)
+        if math.isnan(critical):
+            note = ("chi_1 stays below 1 for every sigma_w^2 up to 1e6" if
+                    chi1(activation, 1e6, bias) < 1 else "chi_1 jumps across 1 where q* "
+                    "(reached from q = 1) jumps past an unstable fixed point to 0 or infinity")
+            rows.append(PhaseRow(bias, None, None, "none", (f"{note}: no critical point",), ()))
+            continue
+        q: float | None = q_star(activation, critical, bias)
+        notes, lengths = [], "infinite" if q == math.inf else "fixed point"
+        if q == math.inf:
+            notes.append(f"chi_1 = 1 at sigma_w^2 = {critical:.4g}, but q* is infinite there "
+                         "(the lengths grow without bound): no critical point at finite "
+                         "length")
+        elif q == 1.0 and q_star(activation, critical, bias, q0=2.0) == 2.0:
+            q, lengths = None, "any"
+            notes.append(f"at sigma_w^2 = {critical:.4g} every length is a fixed point: q* "
+                         "is the input's own length")
+        points = tuple(_phase_point(activation, f * critical, bias, f) for f in factors)
+        if any(p.q_star == 0 for p in points):
+            notes.append("where q* = 0 the lengths shrink to 0 (xi_q) as fast as the "
+                         "distances between inputs, so c_l keeps its memory: xi_c = inf (the "
+                         "papers' -1/log chi_1 is the limit sigma_b^2 -> 0+)")
+        rows.append(PhaseRow(bias, critical, q, lengths, tuple(notes), points))
+    return rows

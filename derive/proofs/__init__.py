@@ -6,6 +6,7 @@ from derive.proofs.complex_weights import complex_weights
 from derive.proofs.conditions import conditions
 from derive.proofs.depth import depth
 from derive.proofs.isometry import isometry
+from derive.proofs.meanfield import meanfield
 from derive.proofs.preactivation import preactivation_variance
 from derive.proofs.product_variance import product_variance
 from derive.proofs.residual import residual
@@ -19,9 +20,9 @@ def derivations() -> list[Derivation]:
     """The derivations, in the order each builds on the ones before."""
     return [product_variance(), preactivation_variance(), activations(), depth(),
             conditions(), uniform(), truncated_normal(), symmetry(), complex_weights(),
-            residual(), isometry(), width_scaling()]
+            meanfield(), residual(), isometry(), width_scaling()]
 
 
 __all__ = ["activations", "complex_weights", "conditions", "depth", "derivations", "isometry",
-           "preactivation_variance", "product_variance", "residual", "symmetry",
+           "meanfield", "preactivation_variance", "product_variance", "residual", "symmetry",
            "truncated_normal", "uniform", "width_scaling"]

@@ -40,7 +40,7 @@ class Activation:
             return self.df(x)
 
 
-def _lambdify(expr: object) -> Fn:
+def lambdified(expr: object) -> Fn:
     import sympy as sp
     from scipy.special import expit, ndtr
 
@@ -60,8 +60,8 @@ def activation(name: str, slope: float = 0.01) -> Activation:
     from derive import slope as slope_symbol
 
     values = {slope_symbol: slope}
-    return Activation(name, slope, _lambdify(form(name).subs(values)),
-                      _lambdify(derivative(name).subs(values)))
+    return Activation(name, slope, lambdified(form(name).subs(values)),
+                      lambdified(derivative(name).subs(values)))
 
 
 @cache
