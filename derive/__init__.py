@@ -35,6 +35,7 @@ from derive.proofs import (
 )
 from derive.proofs.activations import slope, z
 from derive.proofs.depth import layer_factor_at
+from derive.proofs.meanfield import MEANFIELD_SYMBOLS
 from derive.render import (
     CORRECTION_SYMBOL,
     catalogue_latex,
@@ -63,7 +64,8 @@ from derive.schemes import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "CONSTRUCTORS", "CORRECTION_SYMBOL", "DISTRIBUTIONS", "EXACT", "MODES",
+    "ACTIVATIONS", "CONSTRUCTORS", "CORRECTION_SYMBOL", "DISTRIBUTIONS", "EXACT",
+    "MEANFIELD_SYMBOLS", "MODES",
     "SCHEMES", "Derivation", "E", "ModulusLaw", "Scheme", "Step", "StepError", "Var",
     "activations", "catalogue_latex", "catalogue_markdown", "chain", "complex_variance",
     "complex_weights", "conditions", "constant", "correction", "correction_definition", "depth",

@@ -341,7 +341,7 @@ class PhaseRow:
 
 
 def _phase_point(activation: str, weight: float, bias: float, factor: float) -> PhasePoint:
-    from verify.propagation.criticality import chi1, depth_scales, q_star
+    from verify.propagation import chi1, depth_scales, q_star
 
     q = q_star(activation, weight, bias)
     chi = chi1(activation, weight, bias)
@@ -357,7 +357,7 @@ def run_phase(activation: str, bias_variances: Sequence[float] = PHASE_BIASES,
               factors: Sequence[float] = PHASE_FACTORS) -> list[PhaseRow]:
     """Per sigma_b^2: the critical line chi_1 = 1 and the depth scales on either side."""
     from derive import ACTIVATIONS
-    from verify.propagation.criticality import chi1, critical_weight_variance, q_star
+    from verify.propagation import chi1, critical_weight_variance, q_star
 
     if activation not in ACTIVATIONS:
         close = difflib.get_close_matches(activation, ACTIVATIONS, n=1, cutoff=0.6)

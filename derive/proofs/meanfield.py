@@ -359,6 +359,14 @@ def _tanh_steps() -> list[Step]:
     ]
 
 
+MEANFIELD_SYMBOLS: dict[str, object] = {
+    "sigma_w2": sigma_w2, "sigma_b2": sigma_b2, "q": q, "c": c, "g": g, "theta": theta,
+    "u": u, "u1": u1, "u2": u2, "chi": chi, "phi": phi, "dphi": dphi}
+"""The symbols and functions the mean-field results are written in, for those who evaluate
+them: σ_w², σ_b², q, c, the gap g = 1 − c, the angle θ, the pre-activations u, u₁, u₂, a
+slope χ, and φ, φ'."""
+
+
 @cache
 def meanfield() -> Derivation:
     """The length and correlation maps, chi_1, the depth scales; ReLU exact, tanh at (1, 0)."""

@@ -7,4 +7,4 @@ from initproof.theory.document import write
 
 if __name__ == "__main__":
     sys.exit(generate("initproof.theory", "Run the experiments beyond Glorot and He and write "
-                      "their document and figures.", write))
+                      "their document and figures.", write, sweeps=True))

@@ -3,6 +3,7 @@
 from verify.propagation.bivariate import expect2
 from verify.propagation.comparison import Comparison, compare
 from verify.propagation.correlation import (
+    SIGNAL,
     CorrelationRun,
     DepthScaleMeasurement,
     GradientGrowth,
@@ -10,6 +11,7 @@ from verify.propagation.correlation import (
     gradient_growth,
     measure_depth_scale,
     propagate_pairs,
+    tolerance_factor,
 )
 from verify.propagation.criticality import (
     CorrelationMap,
@@ -45,7 +47,7 @@ from verify.propagation.quadrature import Activation, activation, expect
 from verify.propagation.residual import Residual, layer_norm, predict_residual
 
 __all__ = [
-    "Activation", "Comparison", "CorrelationMap", "CorrelationRun", "CriticalPoint",
+    "SIGNAL", "Activation", "Comparison", "CorrelationMap", "CorrelationRun", "CriticalPoint",
     "DeepNormUpdate", "DepthScaleMeasurement", "Extrapolation", "Gain", "GaussianMoments",
     "GradientGrowth", "LayerPrediction", "MeanFieldTrajectory", "Profile", "Residual",
     "SpectrumComparison", "SpectrumPrediction", "Tolerance", "activation", "chi1", "compare",
@@ -54,5 +56,5 @@ __all__ = [
     "expected_slope", "gain", "gaussian_moments", "gradient_growth", "iterate_gap",
     "jacobian_spectrum", "layer_norm", "layer_widths", "linear_variances", "measure_depth_scale",
     "predict", "predict_deepnorm_update", "predict_residual", "predict_spectrum", "propagate",
-    "propagate_pairs", "q_star", "spectrum_moments", "trajectory",
+    "propagate_pairs", "q_star", "spectrum_moments", "tolerance_factor", "trajectory",
 ]

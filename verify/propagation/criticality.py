@@ -32,7 +32,7 @@ from scipy.optimize import brentq
 
 from derive import ACTIVATIONS
 from verify.propagation.bivariate import expect2
-from verify.propagation.quadrature import Activation, lambdified, activation, expect
+from verify.propagation.quadrature import Activation, activation, expect, lambdified
 
 Q_SMALL, Q_LARGE = 1e-30, 1e30
 """Where q* = 0 or ∞, the maps are evaluated at these lengths (their limits)."""
@@ -81,8 +81,10 @@ def _relu_moments() -> dict[object, Callable[[float, float, float], float]]:
     """ReLU's moments in closed form (derive), as functions of (q, c, g = 1 − c)."""
     import sympy as sp
 
-    from derive.notation import E
-    from derive.proofs.meanfield import c, dphi, g, meanfield, phi, q, theta, u, u1, u2
+    from derive import MEANFIELD_SYMBOLS, E, meanfield
+
+    c, dphi, g, phi, q, theta, u, u1, u2 = (MEANFIELD_SYMBOLS[k] for k in (
+        "c", "dphi", "g", "phi", "q", "theta", "u", "u1", "u2"))
 
     results = meanfield().results
     angle = results["relu_angle"]
@@ -99,16 +101,10 @@ def _evaluator(keys: tuple[str, ...], name: str) -> Callable[..., tuple[float, .
     """f(σ_w², σ_b², q, c, g) -> the values of derive's formulas `keys` for `name`."""
     import sympy as sp
 
-    from derive.notation import E
-    from derive.proofs.meanfield import (
-        meanfield,
-        q,
-        sigma_b2,
-        sigma_w2,
-        u,
-        u1,
-        u2,
-    )
+    from derive import MEANFIELD_SYMBOLS, E, meanfield
+
+    q, sigma_b2, sigma_w2, u, u1, u2 = (MEANFIELD_SYMBOLS[k] for k in (
+        "q", "sigma_b2", "sigma_w2", "u", "u1", "u2"))
 
     act: Activation = activation(name)
     results = meanfield().results
@@ -148,9 +144,9 @@ def _effective(q: float) -> float:
 def _depth_scale() -> Callable[[float], float]:
     import sympy as sp
 
-    from derive.proofs.meanfield import chi, meanfield
+    from derive import MEANFIELD_SYMBOLS, meanfield
 
-    return sp.lambdify(chi, meanfield().results["depth_scale"], "math")
+    return sp.lambdify(MEANFIELD_SYMBOLS["chi"], meanfield().results["depth_scale"], "math")
 
 
 def depth_scale(slope: float) -> float:

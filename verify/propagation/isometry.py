@@ -18,7 +18,8 @@ width adds O(1/n) (the measured x̄(n) − x̄(2n) states its size), and the ext
 O(1/n²). The standard error is √(4·se(2n)² + se(n)²) from the spread over nets; the
 tolerance is t·se, t the two-sided Student quantile at α/2 (two comparisons) for the
 Welch–Satterthwaite degrees of freedom of that error, plus the rounding of the L products
-(relative 2·L·n·ε on each s², squared for the variance).
+(relative 2·L·n·ε on each s², squared for the variance) and of the predicted variance, a sum
+of L terms of order 1 (8·L·ε).
 """
 
 from __future__ import annotations
@@ -292,13 +293,15 @@ def compare_spectrum(init: object, activation_name: str, *, depth: int, width: i
     moments = [np.array([spectrum_moments(jacobian_spectrum(
         init, activation_name, depth=depth, width=n, seed=seeds[k * replicates + r], q=q,
         bias=bias, slope=slope)) for r in range(replicates)]) for k, n in enumerate(widths)]
-    rounding = 2 * depth * widths[1] * float(np.finfo(np.float64).eps)
+    eps = float(np.finfo(np.float64).eps)
+    rounding = 2 * depth * widths[1] * eps
+    predicted_rounding = 8 * depth * eps  # the prediction sums L per-layer terms of order 1
     return SpectrumComparison(
         scheme.name, activation_name, depth, widths, replicates,
         _extrapolate([m[:, 0] for m in moments], prediction.mean, alpha / 2,
                      rounding * prediction.mean),
         _extrapolate([m[:, 1] for m in moments], prediction.normalized_variance, alpha / 2,
-                     rounding**2))
+                     rounding**2 + predicted_rounding))
 
 
 def depth_slope(comparisons: Sequence[SpectrumComparison],
