@@ -15,3 +15,11 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     """A GitHub Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def verdict(measured: float, predicted: float, tolerance: float) -> str:
+    """'differs' outside the tolerance; 'inconclusive' within it when the tolerance would
+    also admit a factor 2 (which moves the value by at least |predicted|/2); else 'agrees'."""
+    if abs(measured - predicted) > tolerance:
+        return "differs"
+    return "inconclusive" if tolerance >= abs(predicted) / 2 else "agrees"

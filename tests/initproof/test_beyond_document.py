@@ -21,8 +21,11 @@ def test_beyond_document_is_current(tmp_path: Path) -> None:
             "sys.stdout.write(d.document(pathlib.Path(sys.argv[1])))")
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
                          text=True, check=True, env={**os.environ, **experiments.PINNED_KERNELS})
-    assert (DOCS / "experiments" / document.NAME).read_text(encoding="utf-8") == run.stdout, (
-        "docs/experiments/beyond.md is stale: run `make docs` and commit")
+    on_disk = (DOCS / "experiments" / document.NAME).read_text(encoding="utf-8")
+    changed = [f"- {a}\n+ {b}" for a, b in zip(on_disk.splitlines(), run.stdout.splitlines(),
+                                                 strict=False) if a != b]
+    assert on_disk == run.stdout, ("docs/experiments/beyond.md is stale: run `make docs` and "
+                                   "commit; first changed lines:\n" + "\n".join(changed[:3]))
     figures = re.findall(r"\]\((.*\.png)\)", run.stdout)
     assert figures and {f for f in figures} <= {p.name for p in tmp_path.glob("*.png")}
     assert all((DOCS / "experiments" / f).stat().st_size > 10_000 for f in figures)
