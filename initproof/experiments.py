@@ -144,10 +144,7 @@ def relu_figure(runs: dict[tuple[str, int], Comparison]) -> Figure:
         ax.set(xlabel="layer", ylabel="Var(a_l)", yscale="log",
                title=f"ReLU, depth {deepest}: He keeps the variance, LeCun halves it")
         ax.legend()
-        try:
-            return save(fig, path)
-        finally:
-            plt.close(fig)
+        return save(fig, path)
 
     return figure
 
@@ -214,10 +211,7 @@ def convergence(steps: int = 2000) -> tuple[str, dict[str, np.ndarray], Figure]:
         ax.set(xlabel="gradient step", ylabel="training loss", yscale="log",
                title="2-32-32-32-1 tanh net on the spirals")
         ax.legend()
-        try:
-            return save(fig, path)
-        finally:
-            plt.close(fig)
+        return save(fig, path)
 
     return text, curves, figure
 

@@ -23,9 +23,13 @@ def pyplot() -> object:
 
 
 def save(fig: object, path: Path) -> Path:
-    """Write the figure to `path` atomically, in the format its suffix names."""
-    return write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110,  # type: ignore[attr-defined]
-                                                            bbox_inches="tight"))
+    """Write the figure to `path` atomically, in the format its suffix names, and close it."""
+    plt = pyplot()
+    try:
+        return write_atomic(Path(path), lambda tmp: fig.savefig(  # type: ignore[attr-defined]
+            tmp, dpi=110, bbox_inches="tight"))
+    finally:
+        plt.close(fig)  # type: ignore[attr-defined]
 
 
 def plot_profiles(runs: Sequence[tuple[str, Profile, Profile | None]], path: Path) -> Path:
@@ -59,10 +63,7 @@ def plot_profiles(runs: Sequence[tuple[str, Profile, Profile | None]], path: Pat
         ax.set_xlabel("activation value")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        return save(fig, path)
-    finally:
-        plt.close(fig)
+    return save(fig, path)
 
 
 def _predicted_band(ax: object, title: str, layers: np.ndarray, p: Profile) -> None:

@@ -164,10 +164,7 @@ def phase_figure(activation: str, path: Path, results: Sequence[PointResult] = (
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
               fontsize=8, facecolor="0.45", labelcolor="white", framealpha=0.9)
     fig.tight_layout()
-    try:
-        return save(fig, path)
-    finally:
-        plt.close(fig)
+    return save(fig, path)
 
 
 def _relu_decay(path: Path | None) -> tuple[list[list[str]], dict[str, float]]:
@@ -213,10 +210,7 @@ def _relu_decay(path: Path | None) -> tuple[list[list[str]], dict[str, float]]:
         ax.set_title(r"ReLU at $\sigma_w^2 = 2$, $\sigma_b^2 = 0$: $1 - c_l \to 9\pi^2/(2 l^2)$")
         ax.legend(fontsize=8)
         fig.tight_layout()
-        try:
-            save(fig, path)
-        finally:
-            plt.close(fig)
+        save(fig, path)
     return rows, summary
 
 

@@ -68,7 +68,6 @@ def _figure(out_dir: Path, seeds: list[int]) -> str:
                  "critical initialisation (solid: orthogonal, dashed: Gaussian)", fontsize=10)
     name = "isometry_spectra.png"
     save(fig, out_dir / name)
-    plt.close(fig)
     return name
 
 

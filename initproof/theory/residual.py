@@ -94,10 +94,7 @@ def _figure(streams: list, deepnet: dict, path: Path) -> Path:
     right.set_title("One SGD step's update: DeepNet's alpha, beta against Post-LN")
     right.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        return save(fig, path)
-    finally:
-        plt.close(fig)
+    return save(fig, path)
 
 
 def experiment(out_dir: Path) -> str:

@@ -51,10 +51,7 @@ def _figure(runs: dict[str, CoordCheck], path: Path) -> Path:
         ax.legend(fontsize=8, loc="upper left")
     axes[0].set_ylabel("RMS of h_t - h_0 over batch and units")
     fig.tight_layout()
-    try:
-        return save(fig, path)
-    finally:
-        plt.close(fig)
+    return save(fig, path)
 
 
 def _rows(runs: dict[str, CoordCheck]) -> list[list[str]]:

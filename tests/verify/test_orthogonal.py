@@ -12,6 +12,7 @@ from scipy import stats
 
 from derive import parse_scheme
 from derive.schemes import orthogonal
+from tests.verify.frameworks.test_haar import qr_orthogonal
 from verify import check, fans, sample
 from verify.checking import distribution
 from verify.checking.orthogonality import haar_z, matrix_view, orthogonal_error
@@ -67,15 +68,8 @@ def test_entries_follow_the_derived_law() -> None:
 
 def _qr(sign_corrected: bool, gain: float = 1.0):
     """numpy's QR of a Gaussian matrix in the torch layout, with or without the signs."""
-    def init(shape: tuple[int, ...], seed: int) -> np.ndarray:
-        rows, cols = shape[0], math.prod(shape[1:])
-        a = np.random.default_rng(seed).standard_normal((max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        if sign_corrected:
-            q = q * np.sign(np.diag(r))
-        return gain * (q.T if rows < cols else q).reshape(shape)
-
-    return init
+    sample = qr_orthogonal(sign_corrected, gain)
+    return lambda shape, seed: sample(shape, "float64", seed)
 
 
 @pytest.mark.parametrize("shape", [(64, 64), (128, 32), (32, 16, 3, 3)])
