@@ -12,6 +12,7 @@ from derive.activation_forms import (
     exact_gain,
     exact_moment,
     form,
+    second_derivative,
     selu_constants,
 )
 from derive.derivation import Derivation, Step, StepError, chain, solve_one
@@ -65,14 +66,14 @@ from derive.schemes import (
 
 __all__ = [
     "ACTIVATIONS", "CONSTRUCTORS", "CORRECTION_SYMBOL", "DISTRIBUTIONS", "EXACT",
-    "MEANFIELD_SYMBOLS", "MODES",
-    "SCHEMES", "Derivation", "E", "ModulusLaw", "Scheme", "Step", "StepError", "Var",
-    "activations", "catalogue_latex", "catalogue_markdown", "chain", "complex_variance",
-    "complex_weights", "conditions", "constant", "correction", "correction_definition", "depth",
-    "derivation_latex", "derivation_markdown", "derivations", "derivative", "display_form",
-    "exact_gain", "exact_moment", "fan_in", "fan_out", "fixed_normal", "fixed_truncated_normal",
-    "fixed_uniform", "form", "isometry", "latex", "layer_factor_at", "leaky_he_scale", "meanfield",
-    "modulus_law", "orthogonal", "parse_scheme", "preactivation_variance", "product_variance",
-    "residual", "selu_constants", "slope", "solve_one", "symmetry", "text", "truncated_normal",
-    "uniform", "variance_scaling", "width_scaling", "z",
+    "MEANFIELD_SYMBOLS", "MODES", "SCHEMES", "Derivation", "E", "ModulusLaw", "Scheme", "Step",
+    "StepError", "Var", "activations", "catalogue_latex", "catalogue_markdown", "chain",
+    "complex_variance", "complex_weights", "conditions", "constant", "correction",
+    "correction_definition", "depth", "derivation_latex", "derivation_markdown", "derivations",
+    "derivative", "display_form", "exact_gain", "exact_moment", "fan_in", "fan_out",
+    "fixed_normal", "fixed_truncated_normal", "fixed_uniform", "form", "isometry", "latex",
+    "layer_factor_at", "leaky_he_scale", "meanfield", "modulus_law", "orthogonal", "parse_scheme",
+    "preactivation_variance", "product_variance", "residual", "second_derivative",
+    "selu_constants", "slope", "solve_one", "symmetry", "text", "truncated_normal", "uniform",
+    "variance_scaling", "width_scaling", "z",
 ]

@@ -104,6 +104,11 @@ def derivative(name: str) -> sp.Expr:
     return _derivative(form(name))
 
 
+def second_derivative(name: str) -> sp.Expr:
+    """φ''(z), differentiated piece by piece (no delta terms at a kink)."""
+    return _derivative(derivative(name))
+
+
 def _moment(f: sp.Expr) -> sp.Expr:
     """E[f(z)] for z ~ N(0, 1), a piecewise f integrated over each half-line."""
     if isinstance(f, sp.Piecewise):

@@ -399,3 +399,22 @@ def latex_terms(e: sp.Basic) -> list[str]:
             tex = rf"\left({tex}\right)"
         pieces.append(plain_delimiters(sign + tex))
     return pieces
+
+
+class NumericGaussianE(GaussianE):
+    """E_{z~N(0,q)}[f(z)] at a numeric q, written as `GaussianE`; `doit()` integrates by
+    mpmath's quadrature (at `digits` + 15) and rounds to `digits` significant digits, where
+    sympy has no closed form."""
+
+    digits = 30
+
+    def doit(self, **hints: object) -> sp.Expr:
+        import mpmath
+
+        f, var, variance = self.args
+        fn = sp.lambdify(var, f, "mpmath")
+        with mpmath.workdps(self.digits + 15):
+            sd = mpmath.sqrt(mpmath.mpf(str(sp.N(variance, self.digits + 15))))
+            value = mpmath.quad(lambda y: fn(y) * mpmath.npdf(y, 0, sd),
+                                [-mpmath.inf, -4 * sd, -sd, 0, sd, 4 * sd, mpmath.inf])
+            return sp.Float(mpmath.nstr(value, self.digits), self.digits)

@@ -29,9 +29,14 @@ WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 CONNECT_TIMEOUT = "10s"
 
 
+def _serial(scheduler: str | None) -> bool:
+    """Asked for serially, or left to the default without dask installed."""
+    return scheduler == "serial" or (scheduler is None and bool(missing("distributed")))
+
+
 def describe(scheduler: str | None) -> str:
     """How `scheduler` will run, in words for a document or a progress line."""
-    if scheduler == "serial" or (scheduler is None and missing("distributed")):
+    if _serial(scheduler):
         return "serially in one process"
     if scheduler in (None, "local"):
         return f"on a local dask cluster of {os.cpu_count() or 1} processes"
@@ -65,7 +70,7 @@ def sweep(fn: Callable[[Any, int], Any], tasks: Sequence[Any], *, seed: int,
     `fn` must be picklable (a module-level function) for a dask scheduler.
     """
     seeds = child_seeds(seed, len(tasks))
-    if scheduler == "serial" or (scheduler is None and missing("distributed")):
+    if _serial(scheduler):
         results = []
         for done, (task, s) in enumerate(zip(tasks, seeds, strict=True), 1):
             results.append(fn(task, s))

@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from derive.derivation import Derivation, Step, chain, solve_one
-from derive.notation import E, GaussianE, Notation, Var, fan_in
+from derive.notation import E, GaussianE, Notation, NumericGaussianE, Var, fan_in
 from derive.proofs.activations import relu
 from derive.proofs.product_variance import product_rule
 
@@ -85,18 +85,11 @@ class step(Notation, sp.Function):
         return rf"H\left({printer._print(self.args[0])}\right)"
 
 
-class NumericE(GaussianE):
-    """E_{u~N(0,q)}[f(u)] at a numeric q; `doit()` integrates by mpmath to `DIGITS`
-    significant digits. The variance is shown to 12 digits."""
+class NumericE(NumericGaussianE):
+    """derive's numeric Gaussian expectation to `DIGITS` digits; the variance is shown to
+    12 digits."""
 
-    def doit(self, **hints: object) -> sp.Expr:
-        f, var, variance = self.args
-        fn = sp.lambdify(var, f, "mpmath")
-        with mpmath.workdps(DIGITS + 15):
-            sd = mpmath.sqrt(mpmath.mpf(str(variance)))
-            value = mpmath.quad(lambda y: fn(y) * mpmath.npdf(y, 0, sd),
-                                [-mpmath.inf, -4 * sd, -sd, 0, sd, 4 * sd, mpmath.inf])
-            return sp.Float(mpmath.nstr(value, DIGITS), DIGITS)
+    digits = DIGITS
 
     def latex_form(self, printer: LatexPrinter) -> str:
         f, var, variance = (_short(e) for e in self.args)

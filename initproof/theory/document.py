@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import importlib
-import time
+import re
 from pathlib import Path
 
 from initproof import inputs
@@ -16,6 +16,8 @@ from initproof.theory import SEED
 
 NAME = "beyond.md"
 TOPICS = ("criticality", "residual", "isometry", "width_scaling")
+FIGURE = re.compile(r"\]\(([^)]*\.png)\)")
+"""A figure the document links, ![...](name.png)."""
 
 
 def document(out: Path, scheduler: str | None = None) -> str:
@@ -36,7 +38,5 @@ def write(out: Path, scheduler: str | None = None) -> list[Path]:
     or a folder that can be written, before the experiments run."""
     require("docs/experiments/beyond.md", "matplotlib")
     inputs.writable_folder(out)
-    start = time.time()
     text = document(out, scheduler)
-    figures = sorted(p for p in out.glob("*.png") if p.stat().st_mtime >= start - 1)
-    return [write_text(out / NAME, text), *figures]
+    return [write_text(out / NAME, text), *(out / f for f in FIGURE.findall(text))]

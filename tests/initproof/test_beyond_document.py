@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ def test_beyond_document_is_current(tmp_path: Path) -> None:
                                                  strict=False) if a != b]
     assert on_disk == run.stdout, ("docs/experiments/beyond.md is stale: run `make docs` and "
                                    "commit; first changed lines:\n" + "\n".join(changed[:3]))
-    figures = re.findall(r"\]\((.*\.png)\)", run.stdout)
+    figures = document.FIGURE.findall(run.stdout)
     assert figures and {f for f in figures} <= {p.name for p in tmp_path.glob("*.png")}
     assert all((DOCS / "experiments" / f).stat().st_size > 10_000 for f in figures)
 

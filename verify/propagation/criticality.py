@@ -64,16 +64,12 @@ def _check(name: str, weight_variance: float, bias_variance: float) -> None:
 
 
 @cache
-def _second_derivative(name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """φ'' as a numpy function (derive's φ' differentiated piece by piece; no delta terms,
-    which meet φ(0) = 0 at every kink)."""
-    import sympy as sp
-
-    from derive import derivative, z
+def _second_derivative(name: str, slope: float) -> Callable[[np.ndarray], np.ndarray]:
+    """derive's φ'' as a numpy function (no delta terms: they meet φ(0) = 0 at every kink)."""
+    from derive import second_derivative
     from derive import slope as slope_symbol
 
-    second = sp.piecewise_fold(sp.diff(derivative(name).subs(slope_symbol, 0.01), z))
-    return lambdified(second)
+    return lambdified(second_derivative(name).subs(slope_symbol, slope))
 
 
 @cache
@@ -111,7 +107,8 @@ def _evaluator(keys: tuple[str, ...], name: str) -> Callable[..., tuple[float, .
     exprs = [results[k] for k in keys]
     moments = sorted(set().union(*(e.atoms(E) for e in exprs)), key=sp.default_sort_key)
     pairs = _relu_moments() if name == "relu" else {}
-    functions = [{"phi": act.f, "dphi": act.df, "ddphi": _second_derivative(name)}, "numpy"]
+    functions = [{"phi": act.f, "dphi": act.df,
+                  "ddphi": _second_derivative(name, act.slope)}, "numpy"]
     one = [m for m in moments if m.args[0].free_symbols <= {u} and m not in pairs]
     two = [m for m in moments if m not in one and m not in pairs]
     closed = [m for m in moments if m in pairs]
